@@ -1,0 +1,1 @@
+"""Quintet shared kit: plumbing every component uses. Never domain code."""

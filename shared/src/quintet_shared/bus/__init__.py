@@ -1,0 +1,62 @@
+"""One bus interface, two transports: RabbitMQ (`bus.rabbit`) and in-process (`bus.memory`).
+
+Semantics both transports keep (the contract tests in shared/tests run against both):
+- `publish` returns only once every message is safely held by the broker (publisher confirms);
+  it raises `PublishError` otherwise, and the caller (the outbox relay) retries later.
+- A handler that returns has its message acked; one that raises has it redelivered, and after
+  `delivery_limit` deliveries it goes to the queue's dead-letter queue. A body that is not a valid
+  envelope goes to the dead-letter queue at once.
+"""
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol
+
+from quintet_shared.envelope import Envelope, Outgoing
+
+Handler = Callable[[Envelope], Awaitable[None]]
+
+
+class PublishError(RuntimeError):
+    """The broker did not confirm a message; nothing may be marked as sent."""
+
+
+class Topology:
+    """Names of the exchanges and queues (ARCHITECTURE.md §7), under an optional namespace so that
+    tests and parallel environments can share one broker without seeing each other's messages."""
+
+    def __init__(self, namespace: str = "") -> None:
+        self.prefix = f"{namespace}." if namespace else ""
+
+    @property
+    def exchange(self) -> str:
+        return f"{self.prefix}quintet.events"
+
+    @property
+    def dead_letter_exchange(self) -> str:
+        return f"{self.prefix}quintet.events.dlx"
+
+    def queue(self, name: str) -> str:
+        return f"{self.prefix}{name}"
+
+    def dead_letter_queue(self, name: str) -> str:
+        return f"{self.prefix}{name}.dlq"
+
+
+class Bus(Protocol):
+    topology: Topology
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    def is_ready(self) -> bool: ...
+
+    async def publish(self, messages: Sequence[Outgoing]) -> None: ...
+
+    async def consume(self, queue: str, bindings: Sequence[str], handler: Handler) -> None:
+        """Declare `queue` (and its DLQ), bind it to `bindings` and start handling its messages."""
+        ...
+
+    async def dead_letters(self, queue: str) -> list[bytes]:
+        """Drain and return the raw bodies in `queue`'s dead-letter queue (operators and tests)."""
+        ...

@@ -1,0 +1,124 @@
+"""RFC 9457 problem+json for every error path, so no client ever sees a stack trace or a bare 500."""
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from quintet_shared.logs import request_id_var
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class Problem(Exception):
+    """A domain error a use case raises; the HTTP layer turns it into problem+json."""
+
+    status: int = 400
+    title: str | None = None
+
+    def __init__(self, detail: str, *, status: int | None = None, errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors
+        if status is not None:
+            self.status = status
+
+
+class NotFound(Problem):
+    status = 404
+
+
+class Conflict(Problem):
+    status = 409
+
+
+def problem_body(
+    status: int, detail: str, *, title: str | None = None, errors: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title or phrase,
+        "status": status,
+        "detail": detail,
+        "request_id": request_id_var.get(),
+    }
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    return JSONResponse(
+        problem_body(status, detail, title=title, errors=errors),
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    return [
+        {"loc": [str(part) for part in error.get("loc", ())], "msg": error.get("msg", "")} for error in exc.errors()
+    ]
+
+
+async def _on_problem(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Problem)
+    return problem_response(exc.status, exc.detail, title=exc.title, errors=exc.errors)
+
+
+async def _on_http(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    return problem_response(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+
+
+async def _on_validation(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return problem_response(422, "The request is not valid.", errors=_field_errors(exc))
+
+
+async def _on_data_error(_request: Request, exc: Exception) -> JSONResponse:
+    # The database refused a value (a NUL byte, an out-of-range number): bad input, not our failure.
+    log.info("database refused a value: %s", exc.__class__.__name__)
+    return problem_response(422, "A value could not be stored (out of range or containing forbidden characters).")
+
+
+async def _on_integrity_error(_request: Request, _exc: Exception) -> JSONResponse:
+    return problem_response(409, "The request conflicts with existing data.")
+
+
+async def _on_unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error", exc_info=exc)
+    return problem_response(500, "An unexpected error occurred; it has been logged.")
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(Problem, _on_problem)
+    app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(DataError, _on_data_error)
+    app.add_exception_handler(ValueError, _on_data_error_if_nul)
+    app.add_exception_handler(IntegrityError, _on_integrity_error)
+    app.add_exception_handler(Exception, _on_unexpected)
+
+
+async def _on_data_error_if_nul(request: Request, exc: Exception) -> JSONResponse:
+    # psycopg refuses NUL characters with a ValueError before the query reaches the server.
+    if "NUL" in str(exc):
+        return await _on_data_error(request, exc)
+    return await _on_unexpected(request, exc)

@@ -1,0 +1,56 @@
+"""Alembic, the same way in every component: one history per component, run on SQLite and PostgreSQL.
+
+A component's `migrations/env.py` is two lines: `run_env([own metadata])`. Its first revision calls
+`create_kit_tables()` so that the outbox, inbox, job and schedule tables exist everywhere.
+"""
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from alembic import command, context, op
+from alembic.config import Config
+from sqlalchemy import MetaData, pool
+
+from quintet_shared.db import make_engine
+from quintet_shared.tables import kit_metadata
+
+
+def alembic_config(script_location: Path, url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(script_location))
+    # Alembic's config is ConfigParser-based: a literal % in a URL (an escaped password) must be doubled.
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade(script_location: Path, url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(script_location, url), revision)
+
+
+def run_env(metadata: Sequence[MetaData] | MetaData) -> None:
+    """The body of every component's env.py."""
+    targets = [metadata] if isinstance(metadata, MetaData) else list(metadata)
+    targets.append(kit_metadata)
+    url = context.config.get_main_option("sqlalchemy.url")
+    assert url, "sqlalchemy.url is set by quintet_shared.migrations.upgrade"
+    options = {"target_metadata": targets, "compare_type": True, "render_as_batch": url.startswith("sqlite")}
+    if context.is_offline_mode():
+        context.configure(url=url, literal_binds=True, **options)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    engine = make_engine(url, poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        context.configure(connection=connection, **options)
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+def create_kit_tables() -> None:
+    """Create the shared plumbing tables inside a component's migration."""
+    kit_metadata.create_all(bind=op.get_bind())
+
+
+def drop_kit_tables() -> None:
+    kit_metadata.drop_all(bind=op.get_bind())

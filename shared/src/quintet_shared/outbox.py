@@ -1,0 +1,125 @@
+"""Transactional outbox: events are written in the caller's transaction and relayed afterwards.
+
+A use case calls `add_event(session, envelope)` beside its own changes; one commit makes both
+durable or neither. `OutboxRelay` then publishes unsent rows with publisher confirms and marks only
+confirmed rows as sent, so a crash anywhere means a message is sent again, never lost.
+"""
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from quintet_shared.bus import Bus
+from quintet_shared.clock import Clock, system_clock
+from quintet_shared.envelope import Envelope, Outgoing
+from quintet_shared.tables import outbox_message
+
+log = logging.getLogger(__name__)
+
+
+def add_event(session: Session, envelope: Envelope) -> Envelope:
+    """Queue `envelope` for publishing when (and only if) `session` commits."""
+    session.execute(
+        insert(outbox_message).values(
+            message_id=envelope.id,
+            type=envelope.type,
+            body=envelope.encode().decode(),
+            created_at=envelope.time,
+            attempts=0,
+        )
+    )
+    return envelope
+
+
+def purge_sent(session: Session, *, older_than: datetime) -> int:
+    result = session.execute(
+        delete(outbox_message).where(outbox_message.c.sent_at.is_not(None), outbox_message.c.sent_at < older_than)
+    )
+    return result.rowcount or 0
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        engine: Engine,
+        bus: Bus,
+        *,
+        batch_size: int = 1000,
+        poll_interval: float = 0.1,
+        clock: Clock = system_clock,
+    ) -> None:
+        self.engine = engine
+        self.bus = bus
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.clock = clock
+        self._holds_claim_open = engine.dialect.name != "sqlite"
+
+    async def relay_once(self) -> int:
+        """Publish one batch of unsent rows; returns how many were confirmed."""
+        conn = await asyncio.to_thread(self.engine.connect)
+        try:
+            rows = await asyncio.to_thread(self._claim, conn)
+            if not rows:
+                await asyncio.to_thread(conn.rollback)
+                return 0
+            messages = [Outgoing(row.message_id, row.type, row.body.encode()) for row in rows]
+            try:
+                await self.bus.publish(messages)
+            except Exception:
+                await asyncio.to_thread(conn.rollback)
+                await asyncio.to_thread(self._count_attempt, [row.id for row in rows])
+                raise
+            await asyncio.to_thread(self._mark_sent, conn, [row.id for row in rows])
+            return len(rows)
+        finally:
+            await asyncio.to_thread(conn.close)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        backoff = self.poll_interval
+        while not stop.is_set():
+            try:
+                sent = await self.relay_once()
+                backoff = self.poll_interval
+            except Exception:
+                log.warning("outbox relay could not publish; retrying", exc_info=True)
+                sent, backoff = 0, min(backoff * 2, 5.0)
+            if sent < self.batch_size:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=backoff)
+
+    def _claim(self, conn: Connection) -> list:
+        # On PostgreSQL the rows stay locked (SKIP LOCKED lets other relays take other rows) until
+        # they are marked sent. SQLite has one writer per file and no row locks: release at once.
+        query = (
+            select(outbox_message.c.id, outbox_message.c.message_id, outbox_message.c.type, outbox_message.c.body)
+            .where(outbox_message.c.sent_at.is_(None))
+            .order_by(outbox_message.c.id)
+            .limit(self.batch_size)
+            .with_for_update(skip_locked=True)
+        )
+        rows = list(conn.execute(query))
+        if not self._holds_claim_open:
+            conn.commit()
+        return rows
+
+    def _mark_sent(self, conn: Connection, ids: list[int]) -> None:
+        conn.execute(update(outbox_message).where(outbox_message.c.id.in_(ids)).values(sent_at=self.clock()))
+        conn.commit()
+
+    def _count_attempt(self, ids: list[int]) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(outbox_message)
+                .where(outbox_message.c.id.in_(ids))
+                .values(attempts=outbox_message.c.attempts + 1)
+            )
+
+
+def outbox_retention(days: int) -> timedelta:
+    return timedelta(days=days)

@@ -1,0 +1,45 @@
+"""Settings every component shares; each component subclasses `ComponentSettings`.
+
+Common settings keep their plain environment names (`AMQP_URL`, `GATEWAY_SECRET`, ...), while a
+component's own settings take its prefix (`READINGS_DATABASE_URL`).
+"""
+
+from typing import Literal
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_GATEWAY_SECRET = "dev-gateway-secret-change-me"  # noqa: S105 (public on purpose; prod refuses it)
+DEV_ADMIN_TOKEN = "dev-admin-token-change-me"  # noqa: S105 (public on purpose; prod refuses it)
+
+
+def _env(name: str) -> AliasChoices:
+    return AliasChoices(name)
+
+
+class ComponentSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    quintet_env: Literal["dev", "test", "prod"] = Field("dev", validation_alias=_env("QUINTET_ENV"))
+    gateway_secret: str = Field(DEV_GATEWAY_SECRET, validation_alias=_env("GATEWAY_SECRET"))
+    amqp_url: str | None = Field(None, validation_alias=_env("AMQP_URL"))
+    bus_namespace: str = Field("", validation_alias=_env("BUS_NAMESPACE"))
+    bus_delivery_limit: int = Field(5, ge=1, validation_alias=_env("BUS_DELIVERY_LIMIT"))
+    bus_prefetch: int = Field(200, ge=1, validation_alias=_env("BUS_PREFETCH"))
+    log_level: str = Field("INFO", validation_alias=_env("LOG_LEVEL"))
+    log_format: Literal["json", "text"] = Field("json", validation_alias=_env("LOG_FORMAT"))
+    signature_max_age_seconds: int = Field(60, ge=1, validation_alias=_env("SIGNATURE_MAX_AGE_SECONDS"))
+    job_retention_days: int = Field(7, ge=1, validation_alias=_env("JOB_RETENTION_DAYS"))
+    outbox_retention_days: int = Field(7, ge=1, validation_alias=_env("OUTBOX_RETENTION_DAYS"))
+    max_body_bytes: int = Field(10 * 1024 * 1024, ge=1, validation_alias=_env("MAX_BODY_BYTES"))
+
+    @model_validator(mode="after")
+    def _refuse_dev_secrets_in_prod(self) -> "ComponentSettings":
+        if self.quintet_env == "prod":
+            for name, dev_value in self._dev_secrets().items():
+                if getattr(self, name) == dev_value:
+                    raise ValueError(f"{name} must be set in prod (the dev default is public)")
+        return self
+
+    def _dev_secrets(self) -> dict[str, str]:
+        return {"gateway_secret": DEV_GATEWAY_SECRET}

@@ -1,0 +1,1 @@
+"""Test support shared by every component's suite (registered as a pytest plugin)."""
