@@ -1,0 +1,27 @@
+"""Operator commands: `sandbox serve`."""
+
+import typer
+import uvicorn
+
+from quintet_shared.logs import configure_logging
+from sandbox.config import Settings
+from sandbox.main import create_app
+
+app = typer.Typer(help="Quintet sandbox: stand-ins for the outside world.", no_args_is_help=True)
+
+
+@app.callback()
+def _main() -> None:
+    # A callback keeps `serve` a named subcommand, like every other component's CLI.
+    pass
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on (0.0.0.0 in a container)."),
+    port: int | None = typer.Option(None, help="HTTP port [default: SANDBOX_PORT or 8009]."),
+) -> None:
+    """Serve the sandbox's HTTP API."""
+    settings = Settings()
+    configure_logging("sandbox", level=settings.log_level, fmt=settings.log_format)
+    uvicorn.run(create_app(settings), host=host, port=settings.port if port is None else port, log_config=None)
