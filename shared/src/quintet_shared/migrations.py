@@ -4,7 +4,7 @@ A component's `migrations/env.py` is two lines: `run_env([own metadata])`. Its f
 `create_kit_tables()` so that the outbox, inbox, job and schedule tables exist everywhere.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from alembic import command, context, op
@@ -27,12 +27,12 @@ def upgrade(script_location: Path, url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(script_location, url), revision)
 
 
-def run_env(metadata: Sequence[MetaData] | MetaData) -> None:
-    """The body of every component's env.py."""
+def run_env(metadata: Sequence[MetaData] | MetaData, *, default_url: Callable[[], str]) -> None:
+    """The body of every component's env.py. `default_url` serves the plain `alembic` command
+    (autogenerate); `upgrade()` sets the URL explicitly."""
     targets = [metadata] if isinstance(metadata, MetaData) else list(metadata)
     targets.append(kit_metadata)
-    url = context.config.get_main_option("sqlalchemy.url")
-    assert url, "sqlalchemy.url is set by quintet_shared.migrations.upgrade"
+    url = context.config.get_main_option("sqlalchemy.url") or default_url()
     options = {"target_metadata": targets, "compare_type": True, "render_as_batch": url.startswith("sqlite")}
     if context.is_offline_mode():
         context.configure(url=url, literal_binds=True, **options)

@@ -1,0 +1,30 @@
+"""FastAPI dependencies shared by every service's routes."""
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from quintet_shared.runtime import Runtime
+
+
+def get_runtime(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+def get_engine(request: Request) -> Engine:
+    return get_runtime(request).engine
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """A session for one request. The route (the boundary of the use case) commits, once."""
+    with Session(get_engine(request), expire_on_commit=False) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+PageDep = Annotated[int, Query(ge=1, description="1-based page number")]
+PageSizeDep = Annotated[int, Query(ge=1, le=500, description="Items per page (max 500)")]

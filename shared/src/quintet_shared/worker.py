@@ -1,0 +1,84 @@
+"""The worker of one component: event consumers, job runner, outbox relay and schedules.
+
+The same class runs as its own process in distributed mode (`<name> worker`) and as a set of tasks
+inside the single process of embedded mode.
+"""
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+
+from sqlmodel import Session
+
+from quintet_shared.component import ComponentDefinition
+from quintet_shared.inbox import idempotent_handler
+from quintet_shared.jobs import JobRunner, purge_expired_jobs
+from quintet_shared.metrics import Metrics
+from quintet_shared.outbox import OutboxRelay, purge_sent
+from quintet_shared.runtime import Runtime
+from quintet_shared.schedules import Periodic, Scheduler
+from quintet_shared.settings import ComponentSettings
+
+log = logging.getLogger(__name__)
+
+
+def housekeeping(settings: ComponentSettings) -> list[Periodic]:
+    """Schedules every component runs: purging sent outbox rows and expired job details."""
+
+    def purge_outbox(session: Session, slot: datetime) -> None:
+        purge_sent(session, older_than=slot - timedelta(days=settings.outbox_retention_days))
+
+    def purge_jobs(session: Session, slot: datetime) -> None:
+        purge_expired_jobs(session, now=slot, retention=timedelta(days=settings.job_retention_days))
+
+    return [
+        Periodic("kit.outbox.purge", timedelta(hours=1), purge_outbox),
+        Periodic("kit.jobs.purge", timedelta(hours=1), purge_jobs),
+    ]
+
+
+class ComponentWorker:
+    def __init__(
+        self,
+        definition: ComponentDefinition,
+        settings: ComponentSettings,
+        runtime: Runtime,
+        *,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self.definition = definition
+        self.settings = settings
+        self.runtime = runtime
+        self.metrics = metrics or Metrics(definition.name)
+        self.relay = OutboxRelay(runtime.engine, runtime.bus, clock=runtime.clock)
+        self.scheduler = Scheduler(
+            runtime.engine,
+            periodic=[*housekeeping(settings), *definition.periodic],
+            one_shot_actions=definition.one_shot,
+            clock=runtime.clock,
+            metrics=self.metrics,
+        )
+        self.job_runner = JobRunner(
+            runtime.engine,
+            service=definition.name,
+            functions=definition.jobs,
+            clock=runtime.clock,
+            metrics=self.metrics,
+        )
+
+    async def start_consumers(self) -> None:
+        bus, name = self.runtime.bus, self.definition.name
+        handlers = self.definition.all_event_handlers()
+        if handlers:
+            handler = idempotent_handler(
+                self.runtime.engine, consumer=f"{name}.events", handlers=handlers, clock=self.runtime.clock
+            )
+            await bus.consume(f"{name}.events", sorted(handlers), handler)
+        if self.definition.jobs:
+            await bus.consume(self.job_runner.queue, self.job_runner.bindings, self.job_runner.handler)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Runs until `stop` is set; the caller owns the runtime (starts and closes it)."""
+        await self.start_consumers()
+        log.info("worker started", extra={"component": self.definition.name})
+        await asyncio.gather(self.relay.run(stop), self.scheduler.run(stop))
