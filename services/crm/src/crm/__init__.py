@@ -1,0 +1,1 @@
+"""CRM service: restaurants, customers, visits, segments, outreach campaigns, operations dashboard."""

@@ -1,0 +1,19 @@
+"""What the crm service is made of: read by its app factory, worker, CLI and the run modes."""
+
+from pathlib import Path
+
+from crm.api import router
+from crm.config import Settings
+from crm.models import metadata
+from quintet_shared.component import ComponentDefinition
+
+DEFINITION = ComponentDefinition(
+    name="crm",
+    title="Quintet CRM",
+    port=8004,
+    settings_class=Settings,
+    metadata=metadata,
+    migrations=Path(__file__).resolve().parents[2] / "migrations",
+    app_factory="crm.main:create_app",
+    routers=[router],
+)

@@ -1,0 +1,6 @@
+"""`marketplace`: the service's operator commands (serve, worker, migrate, and its own)."""
+
+from marketplace.component import DEFINITION
+from quintet_shared.cli import component_cli
+
+app = component_cli(DEFINITION)

@@ -1,0 +1,19 @@
+"""What the marketplace service is made of: read by its app factory, worker, CLI and the run modes."""
+
+from pathlib import Path
+
+from marketplace.api import router
+from marketplace.config import Settings
+from marketplace.models import metadata
+from quintet_shared.component import ComponentDefinition
+
+DEFINITION = ComponentDefinition(
+    name="marketplace",
+    title="Quintet Marketplace",
+    port=8005,
+    settings_class=Settings,
+    metadata=metadata,
+    migrations=Path(__file__).resolve().parents[2] / "migrations",
+    app_factory="marketplace.main:create_app",
+    routers=[router],
+)

@@ -1,0 +1,5 @@
+from promotions.config import Settings
+from promotions.models import metadata
+from quintet_shared.migrations import run_env
+
+run_env(metadata, default_url=lambda: Settings().database_url)

@@ -1,0 +1,6 @@
+"""`promotions`: the service's operator commands (serve, worker, migrate, and its own)."""
+
+from promotions.component import DEFINITION
+from quintet_shared.cli import component_cli
+
+app = component_cli(DEFINITION)

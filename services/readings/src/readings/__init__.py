@@ -1,0 +1,1 @@
+"""Readings service: energy meter readings: per-client file formats, ingestion, readings API."""

@@ -1,0 +1,9 @@
+from pydantic_settings import SettingsConfigDict
+
+from quintet_shared.settings import ComponentSettings
+
+
+class Settings(ComponentSettings):
+    model_config = SettingsConfigDict(env_prefix="READINGS_", extra="ignore", populate_by_name=True)
+
+    database_url: str = "sqlite:///./var/readings.db"

@@ -1,0 +1,6 @@
+"""`subscriptions`: the service's operator commands (serve, worker, migrate, and its own)."""
+
+from quintet_shared.cli import component_cli
+from subscriptions.component import DEFINITION
+
+app = component_cli(DEFINITION)
