@@ -1,0 +1,45 @@
+"""The gateway's client events reach every service's copy of the registry, once."""
+
+import asyncio
+
+import pytest
+from fastapi.testclient import TestClient
+
+from quintet_platform.components import SERVICES, definition
+from quintet_shared.bus.memory import InMemoryBus
+from quintet_shared.component import create_service_app
+from quintet_shared.db import make_engine
+from quintet_shared.envelope import Envelope
+from quintet_shared.migrations import upgrade
+from quintet_shared.runtime import Runtime
+from quintet_shared.worker import ComponentWorker
+
+from .test_components import signed_headers
+
+
+@pytest.mark.parametrize("name", SERVICES)
+async def test_a_registered_client_becomes_known_to_the_service(name: str, sqlite_url: str) -> None:
+    component = definition(name)
+    upgrade(component.migrations, sqlite_url)
+    bus = InMemoryBus()
+    runtime = Runtime(engine=make_engine(sqlite_url), bus=bus, owns_bus=False)
+    worker = ComponentWorker(component, component.settings(), runtime)
+    await worker.start_consumers()
+    event = Envelope.new(
+        type="gateway.client.registered",
+        source="gateway",
+        client="acme",
+        data={"code": "acme", "name": "Acme", "services": [name], "rate_limit_per_minute": 60, "active": True},
+    )
+    await bus.publish([event.outgoing(), event.outgoing()])  # a duplicate delivery changes nothing
+    app = create_service_app(component, component.settings(), runtime)
+    path = f"/{name}/tenant"
+    with TestClient(app) as client:
+        for _ in range(100):
+            response = client.get(path, headers=signed_headers(path))
+            if response.status_code == 200:
+                break
+            await asyncio.sleep(0.02)
+        assert response.status_code == 200, response.text
+        assert response.json()["name"] == "Acme"
+    await bus.close()
