@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -176,7 +177,5 @@ def down(state_dir: Path, *, grace: float = 10.0) -> int:
 
 
 def _signal_group(pid: int, signum: int) -> None:
-    try:
+    with suppress(ProcessLookupError):
         os.killpg(pid, signum)  # each process leads its own group (start_new_session)
-    except ProcessLookupError:
-        pass

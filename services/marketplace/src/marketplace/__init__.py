@@ -1,1 +1,1 @@
-"""Marketplace service: marketplace seller tool: stores, products, orders, competitor monitoring, repricing, notifications."""
+"""Marketplace service: a seller tool: stores, products, orders, competitor monitoring, repricing."""

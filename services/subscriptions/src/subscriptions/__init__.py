@@ -1,1 +1,1 @@
-"""Subscriptions service: weather-forecast SMS subscriptions: forecast and subscriber CSV jobs, billing retries, daily SMS."""
+"""Subscriptions service: weather-forecast SMS subscriptions, CSV jobs, billing retries, daily SMS."""
