@@ -24,12 +24,15 @@ def claim_message(session: Session, *, consumer: str, message_id: UUID, clock: C
     On PostgreSQL a concurrent duplicate waits on the first one's row and then sees the conflict.
     """
     dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    # RETURNING, not rowcount: SQLAlchemy does not keep an INSERT's rowcount on psycopg (it reads -1),
+    # which made every first delivery look like a duplicate on PostgreSQL.
     statement = (
         dialect_insert(inbox_message)
         .values(consumer=consumer, message_id=message_id, processed_at=clock())
         .on_conflict_do_nothing(index_elements=["consumer", "message_id"])
+        .returning(inbox_message.c.message_id)
     )
-    return (session.execute(statement).rowcount or 0) == 1
+    return session.execute(statement).first() is not None
 
 
 def idempotent_handler(
