@@ -14,7 +14,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from quintet_shared.bus import Bus
+from quintet_shared.bus import Bus, PublishError
 from quintet_shared.clock import Clock, system_clock
 from quintet_shared.envelope import Envelope, Outgoing
 from quintet_shared.tables import outbox_message
@@ -71,9 +71,15 @@ class OutboxRelay:
             messages = [Outgoing(row.message_id, row.type, row.body.encode()) for row in rows]
             try:
                 await self.bus.publish(messages)
-            except Exception:
-                await asyncio.to_thread(conn.rollback)
-                await asyncio.to_thread(self._count_attempt, [row.id for row in rows])
+            except Exception as exc:
+                confirmed = _confirmed_despite(exc, rows)
+                if confirmed:
+                    await asyncio.to_thread(self._mark_sent, conn, confirmed)
+                else:
+                    await asyncio.to_thread(conn.rollback)
+                marked = set(confirmed)
+                refused = [row.id for row in rows if row.id not in marked]
+                await asyncio.to_thread(self._count_attempt, refused)
                 raise
             await asyncio.to_thread(self._mark_sent, conn, [row.id for row in rows])
             return len(rows)
@@ -119,6 +125,15 @@ class OutboxRelay:
                 .where(outbox_message.c.id.in_(ids))
                 .values(attempts=outbox_message.c.attempts + 1)
             )
+
+
+def _confirmed_despite(error: Exception, rows: list) -> list[int]:
+    """Rows of a failed batch that the broker did confirm. They are marked sent, so that a message it
+    keeps refusing (say, one nobody is bound to) does not have the rest of its batch sent again and again."""
+    unconfirmed = error.unconfirmed if isinstance(error, PublishError) else None
+    if unconfirmed is None:
+        return []
+    return [row.id for row in rows if row.message_id not in unconfirmed]
 
 
 def outbox_retention(days: int) -> timedelta:

@@ -163,16 +163,26 @@ async def test_failing_handler_reaches_the_dead_letter_queue_after_the_delivery_
     assert {envelope.id for envelope in deliveries.seen} == {event.id}
 
 
-async def test_unroutable_event_is_not_confirmed(rabbit_under_test: BusUnderTest, sqlite_engine: Engine) -> None:
-    # Nobody is bound to the key: the broker returns it, so the relay must keep the row for later.
-    commit_events(sqlite_engine, ["nobody listens"])
+async def test_unroutable_event_stays_in_the_outbox_and_does_not_hold_back_the_rest(
+    rabbit_under_test: BusUnderTest, sqlite_engine: Engine
+) -> None:
+    deliveries = Deliveries(sqlite_engine)
+    await rabbit_under_test.consume(QUEUE, [EVENT], deliveries)
+    (routed,) = commit_events(sqlite_engine, ["routed"])
+    with session_scope(sqlite_engine) as session:
+        # Nobody is bound to this key: the broker returns it, so the relay must keep it for later.
+        unrouted = add_event(session, Envelope.new(type="contract.nobody.listens", source="contract", data={}))
 
-    with pytest.raises(PublishError):
+    with pytest.raises(PublishError) as raised:
         await OutboxRelay(sqlite_engine, rabbit_under_test.bus).relay_once()
 
+    assert raised.value.unconfirmed == {unrouted.id}
     with sqlite_engine.connect() as conn:
-        row = conn.execute(select(outbox_message.c.sent_at, outbox_message.c.attempts)).one()
-    assert (row.sent_at, row.attempts) == (None, 1)
+        rows = conn.execute(select(outbox_message.c.message_id, outbox_message.c.sent_at, outbox_message.c.attempts))
+        state = {row.message_id: (row.sent_at is not None, row.attempts) for row in rows}
+    assert state == {routed.id: (True, 0), unrouted.id: (False, 1)}
+    await eventually(lambda: count(sqlite_engine, effect) == 1)
+    assert [envelope.id for envelope in deliveries.seen] == [routed.id]
 
 
 async def test_broker_restart_mid_stream_loses_and_duplicates_nothing(

@@ -8,8 +8,9 @@ Semantics both transports keep (the contract tests in shared/tests run against b
   envelope goes to the dead-letter queue at once.
 """
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from typing import Protocol
+from uuid import UUID
 
 from quintet_shared.envelope import Envelope, Outgoing
 
@@ -17,7 +18,15 @@ Handler = Callable[[Envelope], Awaitable[None]]
 
 
 class PublishError(RuntimeError):
-    """The broker did not confirm a message; nothing may be marked as sent."""
+    """The broker did not confirm some messages: those may not be marked as sent.
+
+    `unconfirmed` names them when the transport knows which; None means any of them, so none may be
+    marked. The others of the batch were confirmed and are safely held by the broker.
+    """
+
+    def __init__(self, message: str, *, unconfirmed: Collection[UUID] | None = None) -> None:
+        super().__init__(message)
+        self.unconfirmed = frozenset(unconfirmed) if unconfirmed is not None else None
 
 
 class Topology:

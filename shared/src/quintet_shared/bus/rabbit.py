@@ -91,9 +91,11 @@ class RabbitBus:
         # Confirms are awaited concurrently: one at a time caps a relay near a thousand messages a
         # second (MEASURED.md). gather collects every failure rather than stopping at the first.
         results = await asyncio.gather(*(confirmed(message) for message in messages), return_exceptions=True)
-        failures = [result for result in results if isinstance(result, BaseException)]
+        failures = [(m, r) for m, r in zip(messages, results, strict=True) if isinstance(r, BaseException)]
         if failures:
-            raise PublishError(f"{len(failures)} of {len(messages)} messages not confirmed") from failures[0]
+            unconfirmed = [message.message_id for message, _ in failures]
+            error = PublishError(f"{len(failures)} of {len(messages)} messages not confirmed", unconfirmed=unconfirmed)
+            raise error from failures[0][1]
 
     async def consume(self, queue: str, bindings: Sequence[str], handler: Handler) -> None:
         if self._connection is None:
