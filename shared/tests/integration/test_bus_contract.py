@@ -149,6 +149,10 @@ async def test_unparsable_message_goes_to_the_dead_letter_queue_at_once(bus_unde
     assert deliveries.seen == []
 
 
+async def test_dead_letters_of_a_queue_never_consumed_are_empty(bus_under_test: BusUnderTest) -> None:
+    assert await bus_under_test.bus.dead_letters("contract.never.consumed") == []
+
+
 async def test_failing_handler_reaches_the_dead_letter_queue_after_the_delivery_limit(
     bus_under_test: BusUnderTest,
 ) -> None:
