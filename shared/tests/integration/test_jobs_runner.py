@@ -1,6 +1,7 @@
 """The job runner's delivery rules, on SQLite and PostgreSQL: what each delivery does to a job."""
 
 import asyncio
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -210,4 +211,27 @@ async def test_through_the_outbox_and_the_bus_a_failing_job_is_delivered_again(
     assert calls.attempts == [1, 2, 3]
     assert await bus.dead_letters(runner.queue) == []  # the job ended before the bus gave up on it
     await bus.close()
+    runner.close()
+
+
+async def test_deliveries_beyond_the_concurrency_wait_unclaimed(engine: Engine, clock: FakeClock) -> None:
+    entered, release = threading.Event(), threading.Event()
+
+    def blocking(context: JobContext) -> JobOutcome:
+        entered.set()
+        assert release.wait(timeout=20)
+        return JobOutcome()
+
+    runner = runner_for(engine, clock, blocking, concurrency=1)
+    (first_id, first), (second_id, second) = enqueue(engine, clock), enqueue(engine, clock)
+    running = [asyncio.create_task(runner.handler(first)), asyncio.create_task(runner.handler(second))]
+    try:
+        assert await asyncio.to_thread(entered.wait, 20)
+        await asyncio.sleep(0.05)  # room for the second delivery to (wrongly) claim its job
+        assert job_row(engine, first_id)["status"] == "STARTED"
+        assert (job_row(engine, second_id)["status"], job_row(engine, second_id)["attempts"]) == ("PENDING", 0)
+    finally:
+        release.set()
+        await asyncio.wait_for(asyncio.gather(*running), timeout=20)
+    assert {job_row(engine, job_id)["status"] for job_id in (first_id, second_id)} == {"SUCCESS"}
     runner.close()

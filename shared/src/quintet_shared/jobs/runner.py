@@ -68,6 +68,9 @@ class JobRunner:
         # Jobs get threads of their own: long jobs in the default executor would starve the short
         # database calls of the outbox relay and the scheduler that share it.
         self._executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix=f"{service}-job")
+        # Deliveries beyond `concurrency` wait here, before their job is claimed: they stay PENDING
+        # (not STARTED while queued in this process), and a crash costs them no attempt.
+        self._slots = asyncio.Semaphore(concurrency)
 
     async def handler(self, envelope: Envelope) -> None:
         """The bus handler: returning acks the message, raising has it delivered again."""
@@ -75,7 +78,11 @@ class JobRunner:
         if job_id is None:
             log.error("job event without a valid job id; ignored", extra={"message_id": str(envelope.id)})
             return
-        claim = await asyncio.to_thread(self._claim, job_id, envelope.correlation_id)
+        async with self._slots:
+            await self._handle(job_id, envelope.correlation_id)
+
+    async def _handle(self, job_id: UUID, correlation_id: str | None) -> None:
+        claim = await asyncio.to_thread(self._claim, job_id, correlation_id)
         if claim is None:
             return
         function = self.functions.get(claim.kind)
