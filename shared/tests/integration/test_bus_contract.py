@@ -167,26 +167,26 @@ async def test_failing_handler_reaches_the_dead_letter_queue_after_the_delivery_
     assert {envelope.id for envelope in deliveries.seen} == {event.id}
 
 
-async def test_unroutable_event_stays_in_the_outbox_and_does_not_hold_back_the_rest(
+async def test_event_nobody_consumes_is_kept_aside_and_does_not_block_the_outbox(
     rabbit_under_test: BusUnderTest, sqlite_engine: Engine
 ) -> None:
     deliveries = Deliveries(sqlite_engine)
     await rabbit_under_test.consume(QUEUE, [EVENT], deliveries)
     (routed,) = commit_events(sqlite_engine, ["routed"])
     with session_scope(sqlite_engine) as session:
-        # Nobody is bound to this key: the broker returns it, so the relay must keep it for later.
+        # Nobody is bound to this key: the alternate exchange keeps it, so the broker confirms it.
         unrouted = add_event(session, Envelope.new(type="contract.nobody.listens", source="contract", data={}))
 
-    with pytest.raises(PublishError) as raised:
-        await OutboxRelay(sqlite_engine, rabbit_under_test.bus).relay_once()
+    assert await OutboxRelay(sqlite_engine, rabbit_under_test.bus).relay_once() == 2
 
-    assert raised.value.unconfirmed == {unrouted.id}
     with sqlite_engine.connect() as conn:
         rows = conn.execute(select(outbox_message.c.message_id, outbox_message.c.sent_at, outbox_message.c.attempts))
         state = {row.message_id: (row.sent_at is not None, row.attempts) for row in rows}
-    assert state == {routed.id: (True, 0), unrouted.id: (False, 1)}
+    assert state == {routed.id: (True, 0), unrouted.id: (True, 0)}
     await eventually(lambda: count(sqlite_engine, effect) == 1)
     assert [envelope.id for envelope in deliveries.seen] == [routed.id]
+    kept = await rabbit_under_test.drain_unrouted()
+    assert [Envelope.decode(body).id for body in kept] == [unrouted.id]
 
 
 async def test_broker_restart_mid_stream_loses_and_duplicates_nothing(

@@ -41,6 +41,10 @@ class Topology:
         return f"{self.prefix}quintet.events"
 
     @property
+    def unrouted_exchange(self) -> str:
+        return f"{self.prefix}quintet.events.unrouted"
+
+    @property
     def dead_letter_exchange(self) -> str:
         return f"{self.prefix}quintet.events.dlx"
 

@@ -11,9 +11,27 @@ from pamqp.common import FieldTable
 from quintet_shared.bus import Topology
 
 
+UNROUTED_TTL_MS = 7 * 24 * 3600 * 1000
+
+
 async def declare_exchanges(channel: AbstractChannel, topology: Topology) -> tuple[AbstractExchange, AbstractExchange]:
-    """The topic exchange events are published to, and the direct exchange dead letters go to."""
-    events = await channel.declare_exchange(topology.exchange, ExchangeType.TOPIC, durable=True)
+    """The topic exchange events are published to, and the direct exchange dead letters go to.
+
+    An event no service consumes yet is normal (a new event type ships before its consumers), yet
+    with `mandatory` publishing the broker would return it and the outbox would retry it forever.
+    The alternate exchange keeps such events for a week in `quintet.events.unrouted` instead.
+    """
+    unrouted = await channel.declare_exchange(topology.unrouted_exchange, ExchangeType.FANOUT, durable=True)
+    unrouted_queue = await channel.declare_queue(
+        topology.unrouted_exchange, durable=True, arguments={"x-message-ttl": UNROUTED_TTL_MS}
+    )
+    await unrouted_queue.bind(unrouted)
+    events = await channel.declare_exchange(
+        topology.exchange,
+        ExchangeType.TOPIC,
+        durable=True,
+        arguments={"alternate-exchange": topology.unrouted_exchange},
+    )
     dead_letters = await channel.declare_exchange(topology.dead_letter_exchange, ExchangeType.DIRECT, durable=True)
     return events, dead_letters
 

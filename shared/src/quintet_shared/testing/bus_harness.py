@@ -68,6 +68,22 @@ class BusUnderTest:
         await eventually(arrived, within=within)
         return bodies
 
+    async def drain_unrouted(self, *, within: float = 5.0) -> list[bytes]:
+        """The events the broker kept because no queue was bound to them (RabbitMQ only)."""
+        assert self.amqp_url is not None
+        bodies: list[bytes] = []
+        async with await aio_pika.connect(self.amqp_url) as connection:
+            channel = await connection.channel()
+            queue = await channel.get_queue(self.bus.topology.unrouted_exchange)
+
+            async def arrived() -> bool:
+                while (message := await queue.get(no_ack=True, fail=False)) is not None:
+                    bodies.append(message.body)
+                return bool(bodies)
+
+            await eventually(arrived, within=within)
+        return bodies
+
     async def restart_broker(self) -> None:
         """Stop and start the local broker's application, as an operator's restart would."""
         if self.amqp_url is None or urlsplit(self.amqp_url).hostname not in {"127.0.0.1", "localhost"}:
@@ -91,8 +107,10 @@ class BusUnderTest:
             for queue in self.queues:
                 await channel.queue_delete(topology.queue(queue))
                 await channel.queue_delete(topology.dead_letter_queue(queue))
+            await channel.queue_delete(topology.unrouted_exchange)
             await channel.exchange_delete(topology.exchange)
             await channel.exchange_delete(topology.dead_letter_exchange)
+            await channel.exchange_delete(topology.unrouted_exchange)
 
 
 @asynccontextmanager
