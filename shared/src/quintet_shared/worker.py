@@ -58,6 +58,7 @@ class ComponentWorker:
             clock=runtime.clock,
             metrics=self.metrics,
         )
+        self._consuming = False
         self.job_runner = JobRunner(
             runtime.engine,
             service=definition.name,
@@ -67,6 +68,11 @@ class ComponentWorker:
         )
 
     async def start_consumers(self) -> None:
+        """Subscribe this component's queues. Embedded mode calls it for every component before any
+        relay runs, because the in-process bus, unlike RabbitMQ, keeps no event nobody subscribed to."""
+        if self._consuming:
+            return
+        self._consuming = True
         bus, name = self.runtime.bus, self.definition.name
         handlers = self.definition.all_event_handlers()
         if handlers:

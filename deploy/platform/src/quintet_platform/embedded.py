@@ -59,6 +59,8 @@ async def serve_embedded(*, host: str = "127.0.0.1", port: int = 8000) -> None:
         gateway_runtime = _runtime(gateway_component, gateway_settings, bus)
         workers.append(ComponentWorker(gateway_component, gateway_settings, gateway_runtime))
         gateway_app = _gateway_app(gateway_settings, gateway_runtime, service_apps)
+        for worker in workers:
+            await worker.start_consumers()
         worker_tasks = [asyncio.create_task(worker.run(stop)) for worker in workers]
         print_demo_clients(ensure_demo_clients(gateway_runtime.engine, gateway_settings), host=host, port=port)
         servers = [_server(gateway_app, host, port), _server(_sandbox_app(), host, port + SANDBOX_PORT_OFFSET)]
