@@ -9,10 +9,13 @@ from pathlib import Path
 
 from alembic import command, context, op
 from alembic.config import Config
-from sqlalchemy import MetaData, pool
+from sqlalchemy import MetaData, pool, text
 
 from quintet_shared.db import make_engine
 from quintet_shared.tables import kit_metadata
+
+
+MIGRATION_LOCK_KEY = 0x5175696E  # any constant shared by every migrator of one database
 
 
 def alembic_config(script_location: Path, url: str) -> Config:
@@ -43,6 +46,10 @@ def run_env(metadata: Sequence[MetaData] | MetaData, *, default_url: Callable[[]
     with engine.connect() as connection:
         context.configure(connection=connection, **options)
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # Replicas starting together (containers mode) migrate one after another, not in a
+                # race: the lock lasts until this transaction ends; the next finds nothing to do.
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
             context.run_migrations()
     engine.dispose()
 
