@@ -1,0 +1,1 @@
+"""Quintet API gateway."""

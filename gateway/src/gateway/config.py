@@ -1,0 +1,54 @@
+"""Gateway settings: its own under GATEWAY_*, the common ones (GATEWAY_SECRET, ...) from the kit."""
+
+from typing import Annotated, Any
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import NoDecode, SettingsConfigDict
+
+from quintet_shared.settings import DEV_ADMIN_TOKEN, ComponentSettings
+
+DEFAULT_UPSTREAMS = (
+    "readings=http://127.0.0.1:8001,promotions=http://127.0.0.1:8002,subscriptions=http://127.0.0.1:8003,"
+    "crm=http://127.0.0.1:8004,marketplace=http://127.0.0.1:8005"
+)
+
+
+def parse_upstreams(value: str) -> dict[str, str]:
+    """`name=url,name=url` → {name: url}; a trailing slash on a URL is dropped (paths are appended)."""
+    upstreams: dict[str, str] = {}
+    for item in value.split(","):
+        if not item.strip():
+            continue
+        name, sep, url = item.partition("=")
+        if not sep or not name.strip() or not url.strip():
+            raise ValueError(f"upstream {item!r} is not of the form name=url")
+        upstreams[name.strip()] = url.strip().rstrip("/")
+    return upstreams
+
+
+class Settings(ComponentSettings):
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore", populate_by_name=True)
+
+    database_url: str = "sqlite:///./var/gateway.db"
+    admin_token: str = Field(DEV_ADMIN_TOKEN, validation_alias=AliasChoices("GATEWAY_ADMIN_TOKEN", "admin_token"))
+    # NoDecode: the environment gives "name=url,..." rather than JSON.
+    upstreams: Annotated[dict[str, str], NoDecode] = Field(default_factory=lambda: parse_upstreams(DEFAULT_UPSTREAMS))
+    # How long the upstream may stay silent (before its response starts, or between two chunks of
+    # it). There is no total limit, so that long downloads and event streams are not cut off.
+    timeout_seconds: float = Field(30.0, gt=0)
+    connect_timeout_seconds: float = Field(5.0, gt=0)
+    max_connections: int = Field(512, ge=1)
+    default_rate_limit_per_minute: int = Field(600, ge=1)
+    # A change made elsewhere (the CLI, another replica) reaches this process within this time;
+    # the admin API of this process applies its own changes at once.
+    client_cache_seconds: float = Field(5.0, ge=0)
+    health_timeout_seconds: float = Field(2.0, gt=0)
+    openapi_cache_seconds: float = Field(10.0, ge=0)
+
+    @field_validator("upstreams", mode="before")
+    @classmethod
+    def _parse_upstreams(cls, value: Any) -> Any:
+        return parse_upstreams(value) if isinstance(value, str) else value
+
+    def _dev_secrets(self) -> dict[str, str]:
+        return {**super()._dev_secrets(), "admin_token": DEV_ADMIN_TOKEN}
