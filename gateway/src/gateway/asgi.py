@@ -1,0 +1,110 @@
+"""Small pieces of the ASGI protocol the gateway's request path speaks without a framework."""
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Iterable
+
+from starlette.types import ASGIApp, Message, Receive, Send
+
+from quintet_shared.errors import PROBLEM_JSON, problem_body
+
+Headers = list[tuple[bytes, bytes]]
+
+
+class ClientGone(Exception):
+    """The caller disconnected while its request body was still being forwarded."""
+
+
+async def send_problem(
+    send: Send, status: int, detail: str, *, request_id: str, headers: Iterable[tuple[bytes, bytes]] = ()
+) -> None:
+    """A problem+json response, the same shape the FastAPI side produces."""
+    body = problem_body(status, detail)
+    body["request_id"] = request_id
+    payload = json.dumps(body).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", PROBLEM_JSON.encode()),
+                (b"content-length", str(len(payload)).encode()),
+                (b"x-request-id", request_id.encode("latin-1")),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
+
+
+class RequestBody:
+    """The caller's body as an async iterator over the chunks the server hands over, so an upload
+    flows on as it arrives and is never held whole in memory."""
+
+    def __init__(self, receive: Receive) -> None:
+        self._receive = receive
+        self.complete = False
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._chunks()
+
+    async def _chunks(self) -> AsyncIterator[bytes]:
+        while not self.complete:
+            message = await self._receive()
+            if message["type"] == "http.disconnect":
+                raise ClientGone()
+            self.complete = not message.get("more_body", False)
+            chunk = message.get("body", b"")
+            if chunk:
+                yield chunk
+
+
+async def wait_for_disconnect(receive: Receive) -> None:
+    """Returns when the caller goes away. Only valid once the request body has been read."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+async def call_asgi(app: ASGIApp, method: str, path: str, headers: Headers | None = None) -> tuple[int, bytes]:
+    """One bodiless in-process request to an ASGI app, its response collected whole (for small
+    documents only: health and OpenAPI)."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": headers or [(b"host", b"gateway.internal")],
+        "client": ("127.0.0.1", 0),
+        "server": ("gateway.internal", 80),
+    }
+    status = 500
+    chunks: list[bytes] = []
+    sent_request = False
+    finished = asyncio.Event()
+
+    async def receive() -> Message:
+        nonlocal sent_request
+        if not sent_request:
+            sent_request = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        # Like a real server: the caller "disconnects" only once the response is done, so apps
+        # that watch for disconnects (streaming responses) are not cut short.
+        await finished.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                finished.set()
+
+    await app(scope, receive, send)
+    return status, b"".join(chunks)
