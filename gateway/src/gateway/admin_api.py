@@ -1,0 +1,124 @@
+"""The admin API: thin routes over the registry use cases, behind the admin bearer token."""
+
+import hmac
+from typing import Annotated
+
+import anyio.from_thread
+from fastapi import APIRouter, Depends, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.exceptions import HTTPException
+
+from gateway import registry
+from gateway.models import AppIdRotated, Client, ClientCreate, ClientPublic, ClientUpdate, ClientWithAppId
+from gateway.state import GatewayState
+from quintet_shared.db import session_scope
+from quintet_shared.deps import PageDep, PageSizeDep
+from quintet_shared.logs import request_id_var
+from quintet_shared.pagination import DEFAULT_PAGE_SIZE, Page, page_of
+
+_bearer = HTTPBearer(auto_error=False, scheme_name="AdminToken", description="GATEWAY_ADMIN_TOKEN")
+
+
+def get_state(request: Request) -> GatewayState:
+    return request.app.state.gateway
+
+
+StateDep = Annotated[GatewayState, Depends(get_state)]
+
+
+def require_admin(
+    state: StateDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> None:
+    given = credentials.credentials if credentials is not None else ""
+    # Constant time, so the comparison does not tell how much of a guess was right.
+    if not hmac.compare_digest(given.encode(), state.settings.admin_token.encode()):
+        raise HTTPException(401, "A valid admin bearer token is required.", headers={"WWW-Authenticate": "Bearer"})
+
+
+_errors = {401: {"description": "Missing or wrong admin token"}}
+router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(require_admin)], responses=_errors)
+
+
+def _public(client: Client) -> ClientPublic:
+    return ClientPublic.model_validate(client, from_attributes=True)
+
+
+def _applied(state: GatewayState) -> None:
+    """This process's cache forgets at once (on the event loop, which owns it); other processes
+    follow within GATEWAY_CLIENT_CACHE_SECONDS."""
+    anyio.from_thread.run_sync(state.clients.invalidate)
+
+
+@router.post(
+    "/clients",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ClientWithAppId,
+    summary="Register a client; its app id is shown this once",
+    responses={409: {"description": "The code is taken"}, 422: {"description": "Invalid fields or unknown services"}},
+)
+def create_client(body: ClientCreate, state: StateDep) -> ClientWithAppId:
+    with session_scope(state.engine) as session:
+        client, app_id = registry.register(
+            session,
+            data=body,
+            known_services=state.services,
+            default_rate_limit=state.settings.default_rate_limit_per_minute,
+            now=state.clock(),
+            correlation_id=request_id_var.get(),
+        )
+    _applied(state)
+    return ClientWithAppId(**_public(client).model_dump(), app_id=app_id)
+
+
+@router.get("/clients", response_model=Page[ClientPublic], summary="Clients, by code (app ids are never shown)")
+def list_clients(
+    request: Request, state: StateDep, page: PageDep = 1, page_size: PageSizeDep = DEFAULT_PAGE_SIZE
+) -> Page[ClientPublic]:
+    with session_scope(state.engine) as session:
+        count, clients = registry.list_clients(session, page=page, page_size=page_size)
+        results = [_public(client) for client in clients]
+    return page_of(results, count=count, page=page, page_size=page_size, url=request.url)
+
+
+@router.get(
+    "/clients/{code}",
+    response_model=ClientPublic,
+    summary="One client",
+    responses={404: {"description": "No such client"}},
+)
+def get_client(code: str, state: StateDep) -> ClientPublic:
+    with session_scope(state.engine) as session:
+        return _public(registry.get_client(session, code=code))
+
+
+@router.patch(
+    "/clients/{code}",
+    response_model=ClientPublic,
+    summary="Change a client's name, services, rate limit or active flag",
+    responses={404: {"description": "No such client"}, 422: {"description": "Invalid fields or unknown services"}},
+)
+def update_client(code: str, body: ClientUpdate, state: StateDep) -> ClientPublic:
+    with session_scope(state.engine) as session:
+        client = registry.update_client(
+            session,
+            code=code,
+            changes=body,
+            known_services=state.services,
+            now=state.clock(),
+            correlation_id=request_id_var.get(),
+        )
+    _applied(state)
+    return _public(client)
+
+
+@router.post(
+    "/clients/{code}/rotate-app-id",
+    response_model=AppIdRotated,
+    summary="Issue a new app id; the old one stops working",
+    responses={404: {"description": "No such client"}},
+)
+def rotate_app_id(code: str, state: StateDep) -> AppIdRotated:
+    with session_scope(state.engine) as session:
+        client, app_id = registry.rotate_app_id(session, code=code, now=state.clock())
+    _applied(state)
+    return AppIdRotated(code=client.code, app_id=app_id)

@@ -1,0 +1,125 @@
+"""Everything one gateway process holds, built at the composition root and started in its lifespan."""
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+import aiohttp
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+from starlette.types import ASGIApp
+
+from gateway import registry
+from gateway.clientcache import ClientCache, ClientGrant
+from gateway.config import Settings
+from gateway.metrics import ProxyMetrics
+from gateway.migrate import migrate
+from gateway.proxy import Proxy
+from gateway.ratelimit import RateLimiter
+from gateway.upstreams import HttpUpstream, build_upstreams
+from quintet_shared.clock import Clock, system_clock
+from quintet_shared.db import make_engine
+from quintet_shared.metrics import Metrics
+
+# The caller's own headers win; aiohttp must not invent any (a Content-Type on a bodiless request,
+# an Accept-Encoding the caller did not ask for).
+_NO_AUTO_HEADERS = ("Accept", "Accept-Encoding", "User-Agent", "Content-Type")
+# Below uvicorn's 5 s keep-alive, so the gateway drops an idle connection before the service does
+# and never sends a request down a connection that is being closed.
+_KEEPALIVE_SECONDS = 4.0
+
+
+class RuntimeLike(Protocol):
+    """What embedded mode hands in: the engine, the bus and the clock (quintet_shared.runtime)."""
+
+    engine: Engine
+    bus: Any
+    clock: Clock
+
+
+class GatewayState:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        runtime: RuntimeLike | None,
+        targets: Mapping[str, "str | ASGIApp"],
+        run_migrations: bool,
+    ) -> None:
+        self.settings = settings
+        self.runtime = runtime
+        self.clock: Clock = runtime.clock if runtime is not None else system_clock
+        self.upstreams = build_upstreams(targets)
+        self.services = frozenset(self.upstreams)
+        self.metrics = Metrics("gateway")
+        self.clients = ClientCache(self._load_client, ttl=settings.client_cache_seconds)
+        self.proxy = Proxy(
+            secret=settings.gateway_secret,
+            upstreams=self.upstreams,
+            clients=self.clients,
+            limiter=RateLimiter(),
+            metrics=ProxyMetrics(self.metrics.registry),
+        )
+        self._run_migrations = run_migrations
+        self._engine: Engine | None = runtime.engine if runtime is not None else None
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            raise RuntimeError("the gateway's lifespan has not started")
+        return self._engine
+
+    async def start(self) -> None:
+        if self._engine is None:
+            self._engine = make_engine(self.settings.database_url)
+        if self._run_migrations:
+            url = self._engine.url.render_as_string(hide_password=False)
+            await asyncio.to_thread(migrate, url)
+        self._session = _client_session(self.settings)
+        for upstream in self.upstreams.values():
+            if isinstance(upstream, HttpUpstream):
+                upstream.bind(self._session)
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+        if self.runtime is None and self._engine is not None:
+            self._engine.dispose()  # the runtime's owner disposes of its engine
+
+    async def _load_client(self, app_id_hash: str) -> ClientGrant | None:
+        return await asyncio.to_thread(self._find_client, app_id_hash)
+
+    def _find_client(self, app_id_hash: str) -> ClientGrant | None:
+        with Session(self.engine) as session:
+            client = registry.find_by_app_id_hash(session, app_id_hash)
+            if client is None:
+                return None
+            return ClientGrant(
+                code=client.code,
+                services=frozenset(client.services),
+                rate_limit_per_minute=client.rate_limit_per_minute,
+                active=client.active,
+            )
+
+
+def _client_session(settings: Settings) -> aiohttp.ClientSession:
+    """One session for every upstream: its pool keeps connections alive across requests."""
+    connector = aiohttp.TCPConnector(
+        limit=settings.max_connections, limit_per_host=0, keepalive_timeout=_KEEPALIVE_SECONDS, ttl_dns_cache=300
+    )
+    timeout = aiohttp.ClientTimeout(
+        total=None,
+        connect=settings.timeout_seconds,  # includes waiting for a free connection in the pool
+        sock_connect=settings.connect_timeout_seconds,
+        sock_read=settings.timeout_seconds,
+    )
+    return aiohttp.ClientSession(
+        connector=connector,
+        timeout=timeout,
+        cookie_jar=aiohttp.DummyCookieJar(),  # a shared jar would hand one caller's cookies to the next
+        auto_decompress=False,  # bodies pass through as the service encoded them
+        skip_auto_headers=_NO_AUTO_HEADERS,
+        trust_env=False,
+        raise_for_status=False,
+    )

@@ -1,0 +1,68 @@
+from gateway.openapi import merge
+
+PAGE_REF = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Page"}}}}
+
+
+def service(name: str, page_fields: dict) -> dict:
+    return {
+        "openapi": "3.1.0",
+        "paths": {
+            f"/{name}/things": {
+                "get": {
+                    "operationId": f"list_{name}",
+                    "tags": [name],
+                    "responses": {
+                        "200": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Page"}}}}
+                    },
+                }
+            },
+            "/health/ready": {"get": {"responses": {}}},
+        },
+        "components": {
+            "schemas": {
+                "Page": {"type": "object", "properties": page_fields},
+                "Error": {"type": "object", "properties": {"detail": {"type": "string"}}},
+            }
+        },
+        "tags": [{"name": name}],
+    }
+
+
+GATEWAY = {"openapi": "3.1.0", "paths": {"/admin/clients": {"get": {"responses": {}}}}, "components": {}}
+
+
+def test_colliding_names_are_prefixed_and_references_follow():
+    readings = service("readings", {"count": {"type": "integer"}})
+    crm = service("crm", {"total": {"type": "integer"}})
+    merged = merge(GATEWAY, {"readings": readings, "crm": crm}, {})
+    schemas = merged["components"]["schemas"]
+    assert {"readings_Page", "crm_Page", "Error"} <= set(schemas) and "Page" not in schemas
+    ref = merged["paths"]["/crm/things"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert ref == {"$ref": "#/components/schemas/crm_Page"}
+    assert schemas["crm_Page"]["properties"] == {"total": {"type": "integer"}}
+
+
+def test_only_routed_paths_and_app_id_security_on_service_operations():
+    merged = merge(GATEWAY, {"readings": service("readings", {})}, {})
+    assert set(merged["paths"]) == {"/admin/clients", "/readings/things"}
+    assert merged["paths"]["/readings/things"]["get"]["security"] == [{"AppId": []}]
+    assert "security" not in merged["paths"]["/admin/clients"]["get"]
+    assert merged["components"]["securitySchemes"]["AppId"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-App-Id",
+        "description": "The client's app id, as issued by the gateway's admin API",
+    }
+    assert [tag["name"] for tag in merged["tags"]] == ["readings"]
+
+
+def test_services_that_did_not_answer_are_named():
+    merged = merge(GATEWAY, {}, {"crm": "HTTP 503"})
+    assert "crm (HTTP 503)" in merged["info"]["description"]
+    assert set(merged["paths"]) == {"/admin/clients"}
+
+
+def test_the_inputs_are_left_untouched():
+    readings, crm = service("readings", {"a": {}}), service("crm", {"b": {}})
+    merge(GATEWAY, {"readings": readings, "crm": crm}, {})
+    assert "Page" in readings["components"]["schemas"]
