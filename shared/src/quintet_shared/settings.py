@@ -18,7 +18,8 @@ def _env(name: str) -> AliasChoices:
 
 
 class ComponentSettings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+    # A .env file in the working directory is read too (see .env.example); the environment wins.
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, env_file=".env")
 
     quintet_env: Literal["dev", "test", "prod"] = Field("dev", validation_alias=_env("QUINTET_ENV"))
     gateway_secret: str = Field(DEV_GATEWAY_SECRET, validation_alias=_env("GATEWAY_SECRET"))
