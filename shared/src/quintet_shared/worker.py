@@ -86,5 +86,5 @@ class ComponentWorker:
     async def run(self, stop: asyncio.Event) -> None:
         """Runs until `stop` is set; the caller owns the runtime (starts and closes it)."""
         await self.start_consumers()
-        log.info("worker started", extra={"component": self.definition.name})
+        log.info("%s worker started", self.definition.name)
         await asyncio.gather(self.relay.run(stop), self.scheduler.run(stop))

@@ -1,0 +1,82 @@
+"""Embedded mode as `make run` starts it: one process, no servers, every service ready."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from quintet_platform.components import SERVICES
+
+
+def free_port_pair() -> int:
+    """A port P such that P and P + 9 (the sandbox) are both free."""
+    for _ in range(50):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        if port + 9 < 65536:
+            with socket.socket() as sandbox:
+                try:
+                    sandbox.bind(("127.0.0.1", port + 9))
+                except OSError:
+                    continue
+            return port
+    raise RuntimeError("no free ports")
+
+
+def wait_for_health(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> httpx.Response:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "quintet run exited during start"
+        try:
+            response = httpx.get(url, timeout=2)
+            if response.status_code == 200:
+                return response
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError(f"{url} not healthy within {timeout} s")
+
+
+def eventually_ok(url: str, *, headers: dict[str, str], within: float = 10) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if httpx.get(url, headers=headers, timeout=5).status_code == 200:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_quintet_run_serves_every_service_from_sqlite(tmp_path: Path) -> None:
+    port = free_port_pair()
+    env = {k: v for k, v in os.environ.items() if k != "AMQP_URL" and not k.endswith("_DATABASE_URL")}
+    quintet = str(Path(sys.executable).with_name("quintet"))
+    process = subprocess.Popen(
+        [quintet, "run", "--port", str(port)], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    try:
+        health = wait_for_health(f"http://127.0.0.1:{port}/health", process)
+        services = health.json()["services"]
+        assert set(services) == set(SERVICES)
+        assert all(service["status"] == "ok" for service in services.values())
+        assert sorted(p.name for p in (tmp_path / "var").glob("*.db")) == sorted(
+            f"{name}.db" for name in [*SERVICES, "gateway"]
+        )
+        app_ids = json.loads((tmp_path / "var" / "demo-clients.json").read_text())
+        assert set(app_ids) == {"demo", "potatoes", "carrots"}
+        sandbox = httpx.get(f"http://127.0.0.1:{port + 9}/health/ready", timeout=5)
+        assert sandbox.status_code == 200
+        for service in SERVICES:  # the demo client's registration event reaches every service
+            url = f"http://127.0.0.1:{port}/{service}/tenant"
+            assert eventually_ok(url, headers={"X-App-Id": app_ids["demo"]}), service
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output = process.communicate(timeout=30)[0].decode(errors="replace")
+    assert process.returncode == 0, output[-3000:]
+    assert "Traceback" not in output, output[-3000:]
