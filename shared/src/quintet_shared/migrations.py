@@ -14,7 +14,6 @@ from sqlalchemy import MetaData, pool, text
 from quintet_shared.db import make_engine
 from quintet_shared.tables import kit_metadata
 
-
 MIGRATION_LOCK_KEY = 0x5175696E  # any constant shared by every migrator of one database
 
 

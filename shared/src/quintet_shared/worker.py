@@ -81,7 +81,8 @@ class ComponentWorker:
             )
             await bus.consume(f"{name}.events", sorted(handlers), handler)
         if self.definition.jobs:
-            await bus.consume(self.job_runner.queue, self.job_runner.bindings, self.job_runner.handler)
+            runner = self.job_runner
+            await bus.consume(runner.queue, runner.bindings, runner.handler, prefetch=runner.concurrency)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Runs until `stop` is set; the caller owns the runtime (starts and closes it)."""

@@ -13,7 +13,6 @@ from sqlalchemy import Column, Integer, String, Table, Uuid, func, insert, selec
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from quintet_shared.bus import PublishError
 from quintet_shared.db import make_engine, new_metadata, session_scope
 from quintet_shared.envelope import Envelope
 from quintet_shared.inbox import idempotent_handler

@@ -66,8 +66,13 @@ class Bus(Protocol):
 
     async def publish(self, messages: Sequence[Outgoing]) -> None: ...
 
-    async def consume(self, queue: str, bindings: Sequence[str], handler: Handler) -> None:
-        """Declare `queue` (and its DLQ), bind it to `bindings` and start handling its messages."""
+    async def consume(
+        self, queue: str, bindings: Sequence[str], handler: Handler, *, prefetch: int | None = None
+    ) -> None:
+        """Declare `queue` (and its DLQ), bind it to `bindings` and start handling its messages.
+
+        `prefetch` caps the messages held unacknowledged (default: the bus's own); a queue of long
+        jobs wants it near the runner's concurrency, so that idle replicas get the rest."""
         ...
 
     async def dead_letters(self, queue: str) -> list[bytes]:

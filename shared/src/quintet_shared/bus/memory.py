@@ -56,10 +56,13 @@ class InMemoryBus:
             if any(matches(binding, routing_key) for binding in queue.bindings):
                 queue.messages.put_nowait((body, 0))
 
-    async def consume(self, queue: str, bindings: Sequence[str], handler: Handler) -> None:
+    async def consume(
+        self, queue: str, bindings: Sequence[str], handler: Handler, *, prefetch: int | None = None
+    ) -> None:
         state = self._queues.setdefault(self.topology.queue(queue), _Queue(bindings=[]))
         state.bindings.extend(b for b in bindings if b not in state.bindings)
-        for _ in range(self.concurrency):
+        # In one process, prefetch is how many messages are handled at once.
+        for _ in range(min(prefetch or self.concurrency, self.concurrency)):
             state.tasks.append(asyncio.create_task(self._deliver(state, handler)))
 
     async def dead_letters(self, queue: str) -> list[bytes]:

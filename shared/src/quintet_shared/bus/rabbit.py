@@ -97,11 +97,13 @@ class RabbitBus:
             error = PublishError(f"{len(failures)} of {len(messages)} messages not confirmed", unconfirmed=unconfirmed)
             raise error from failures[0][1]
 
-    async def consume(self, queue: str, bindings: Sequence[str], handler: Handler) -> None:
+    async def consume(
+        self, queue: str, bindings: Sequence[str], handler: Handler, *, prefetch: int | None = None
+    ) -> None:
         if self._connection is None:
             raise RuntimeError("the bus is not started")
         channel = await self._connection.channel(publisher_confirms=False)
-        await channel.set_qos(prefetch_count=self.prefetch)
+        await channel.set_qos(prefetch_count=prefetch or self.prefetch)
         amqp_queue = await declare_queue(
             channel, self.topology, queue, delivery_limit=self.delivery_limit, bindings=list(bindings)
         )

@@ -10,7 +10,6 @@ from pamqp.common import FieldTable
 
 from quintet_shared.bus import Topology
 
-
 UNROUTED_TTL_MS = 7 * 24 * 3600 * 1000
 
 

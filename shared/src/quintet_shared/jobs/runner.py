@@ -67,6 +67,7 @@ class JobRunner:
         self.bindings = [queued_event_type(service)]
         # Jobs get threads of their own: long jobs in the default executor would starve the short
         # database calls of the outbox relay and the scheduler that share it.
+        self.concurrency = concurrency
         self._executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix=f"{service}-job")
         # Deliveries beyond `concurrency` wait here, before their job is claimed: they stay PENDING
         # (not STARTED while queued in this process), and a crash costs them no attempt.
