@@ -113,6 +113,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(DataError, _on_data_error)
     app.add_exception_handler(ValueError, _on_data_error_if_nul)
+    app.add_exception_handler(OverflowError, _on_data_error)  # SQLite: an integer beyond 64 bits
     app.add_exception_handler(IntegrityError, _on_integrity_error)
     app.add_exception_handler(Exception, _on_unexpected)
 

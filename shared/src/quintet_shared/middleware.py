@@ -1,9 +1,10 @@
-"""The request middleware of every service: request id, metrics, body size limit.
+"""The request middleware of every service: request id, metrics, and the guards on raw input.
 
 A plain ASGI middleware rather than Starlette's BaseHTTPMiddleware, which would buffer streamed
 bodies and cost a task per request.
 """
 
+import json
 import time
 import uuid
 from typing import Any
@@ -15,10 +16,59 @@ from quintet_shared.logs import client_var, request_id_var
 from quintet_shared.metrics import Metrics
 
 REQUEST_ID = b"x-request-id"
+# Text bodies are scanned for NUL; file uploads (multipart, octet-stream) are their parsers' business.
+TEXT_BODY_TYPES = (b"application/json", b"application/x-www-form-urlencoded", b"text/")
+NUL_MARKERS = (b"\x00", b"\\u0000", b"%00")
+NUL_REFUSED = "NUL characters are not accepted."
 
 
-class BodyTooLarge(Exception):
-    pass
+class InputRefused(Exception):
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+class BodyGuard:
+    """Counts and scans the body as the app reads it, chunk by chunk (nothing is buffered).
+
+    NUL is refused for every database alike: PostgreSQL cannot store it and SQLite silently would.
+    """
+
+    def __init__(self, receive: Receive, *, limit: int, scan_for_nul: bool) -> None:
+        self.receive = receive
+        self.limit = limit
+        self.scan_for_nul = scan_for_nul
+        self.received = 0
+        self.tail = b""  # the end of the previous chunk, so that a marker split in two is seen
+        self.refused: InputRefused | None = None
+
+    async def __call__(self) -> Message:
+        message = await self.receive()
+        if message["type"] == "http.request":
+            chunk = message.get("body", b"")
+            self.received += len(chunk)
+            if self.received > self.limit:
+                self._refuse(413, f"The request body exceeds {self.limit} bytes.")
+            if self.scan_for_nul:
+                window = self.tail + chunk
+                if any(marker in window for marker in NUL_MARKERS):
+                    self._refuse(422, NUL_REFUSED)
+                self.tail = window[-6:]
+        return message
+
+    def _refuse(self, status: int, detail: str) -> None:
+        self.refused = InputRefused(status, detail)
+        raise self.refused
+
+
+def refusal_before_reading(scope: Scope, headers: dict[bytes, bytes], limit: int) -> InputRefused | None:
+    declared = headers.get(b"content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        return InputRefused(413, f"The request body exceeds {limit} bytes.")
+    if b"%00" in scope.get("query_string", b"") or "\x00" in scope.get("path", ""):
+        return InputRefused(422, NUL_REFUSED)
+    return None
 
 
 class RequestMiddleware:
@@ -36,46 +86,43 @@ class RequestMiddleware:
         request_id_var.set(request_id)
         client_var.set(None)
         started = time.perf_counter()
-        status = {"code": 500}
-        declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
-            await self._reject_too_large(send, request_id)
-            self._observe(scope, 413, started)
+        early = refusal_before_reading(scope, headers, self.max_body_bytes)
+        if early is not None:
+            await self._refuse(send, request_id, early)
+            self._observe(scope, early.status, started)
             return
-        received = 0
-        limit = self.max_body_bytes
-
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    raise BodyTooLarge()
-            return message
+        content_type = headers.get(b"content-type", b"").lower()
+        guard = BodyGuard(receive, limit=self.max_body_bytes, scan_for_nul=content_type.startswith(TEXT_BODY_TYPES))
+        state = {"status": 500, "answered": False}
 
         async def send_with_id(message: Message) -> None:
+            # A refused body may surface in the app as its own error (FastAPI answers 400 to a body
+            # it could not read): whatever the app then sends is replaced by the refusal.
+            if guard.refused is not None:
+                if not state["answered"]:
+                    await self._refuse(send, request_id, guard.refused)
+                    state.update(status=guard.refused.status, answered=True)
+                return
             if message["type"] == "http.response.start":
-                status["code"] = message["status"]
+                state["status"] = message["status"]
                 message["headers"] = [*message.get("headers", []), (REQUEST_ID, request_id.encode("latin-1"))]
             await send(message)
 
         try:
-            await self.app(scope, limited_receive, send_with_id)
-        except BodyTooLarge:
-            await self._reject_too_large(send, request_id)
-            status["code"] = 413
+            await self.app(scope, guard, send_with_id)
+        except InputRefused as refused:
+            if not state["answered"]:
+                await self._refuse(send, request_id, refused)
+                state["status"] = refused.status
         finally:
-            self._observe(scope, status["code"], started)
+            self._observe(scope, int(state["status"]), started)
 
-    async def _reject_too_large(self, send: Send, request_id: str) -> None:
-        import json
-
-        body = json.dumps(problem_body(413, f"The request body exceeds {self.max_body_bytes} bytes.")).encode()
+    async def _refuse(self, send: Send, request_id: str, refused: InputRefused) -> None:
+        body = json.dumps(problem_body(refused.status, refused.detail)).encode()
         await send(
             {
                 "type": "http.response.start",
-                "status": 413,
+                "status": refused.status,
                 "headers": [
                     (b"content-type", b"application/problem+json"),
                     (b"content-length", str(len(body)).encode()),

@@ -1,0 +1,162 @@
+"""Bad input gets a clear 4xx problem+json and writes nothing, on both databases; never a 500."""
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import APIRouter
+from fastapi.testclient import TestClient
+from pydantic import BaseModel
+from sqlmodel import Field, select
+
+from quintet_shared.bus.memory import InMemoryBus
+from quintet_shared.component import ComponentDefinition, create_service_app
+from quintet_shared.context import ClientDep
+from quintet_shared.db import make_engine, model_base
+from quintet_shared.deps import SessionDep
+from quintet_shared.runtime import Runtime
+from quintet_shared.settings import ComponentSettings
+from quintet_shared.signing import signature
+from quintet_shared.tables import kit_metadata
+
+NoteModel = model_base("NoteModel")
+
+
+class Note(NoteModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    client: str = Field(max_length=64)
+    text: str = Field(max_length=200)
+    amount: int
+
+
+class NoteCreate(BaseModel):
+    text: str
+    amount: int
+
+
+router = APIRouter()
+
+
+@router.post("/notes/notes", status_code=201)
+def create_note(body: NoteCreate, client: ClientDep, session: SessionDep) -> dict[str, int]:
+    note = Note(client=client.client_code, text=body.text, amount=body.amount)
+    session.add(note)
+    session.commit()
+    return {"id": note.id or 0}
+
+
+@router.get("/notes/notes")
+def find_notes(text: str, client: ClientDep, session: SessionDep) -> list[str]:
+    return [n.text for n in session.exec(select(Note).where(Note.client == client.client_code, Note.text == text))]
+
+
+class Settings(ComponentSettings):
+    max_body_bytes: int = 1024
+
+
+DEFINITION = ComponentDefinition(
+    name="notes",
+    title="Notes",
+    port=8999,
+    settings_class=Settings,
+    metadata=NoteModel.metadata,
+    migrations=Path("unused"),
+    app_factory="unused",
+    routers=[router],
+)
+
+
+@pytest.fixture
+def client(database_url: str) -> Iterator[TestClient]:
+    engine = make_engine(database_url)
+    NoteModel.metadata.create_all(engine)
+    kit_metadata.create_all(engine)
+    app = create_service_app(DEFINITION, Settings(), Runtime(engine=engine, bus=InMemoryBus()))
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+def signed(method: str, target: str) -> dict[str, str]:
+    now = int(time.time())
+    secret = Settings().gateway_secret
+    sig = signature(secret, timestamp=now, method=method, target=target, client_code="acme", request_id="req-1")
+    return {
+        "X-Client-Code": "acme",
+        "X-Request-Id": "req-1",
+        "X-Gateway-Timestamp": str(now),
+        "X-Gateway-Signature": sig,
+    }
+
+
+def assert_problem(response, status: int) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == status and body["detail"] and body["request_id"] == "req-1"
+    assert "Traceback" not in response.text
+    return body
+
+
+def stored(client: TestClient) -> int:
+    response = client.get("/notes/notes?text=ok", headers=signed("GET", "/notes/notes?text=ok"))
+    assert response.status_code == 200
+    return len(response.json())
+
+
+def test_a_valid_note_is_stored(client: TestClient) -> None:
+    response = client.post("/notes/notes", json={"text": "ok", "amount": 1}, headers=signed("POST", "/notes/notes"))
+    assert response.status_code == 201, response.text
+    assert stored(client) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"text": "nul\x00byte", "amount": 1}, 422),  # PostgreSQL refuses NUL in text
+        ({"text": "x" * 2000, "amount": 1}, 413),  # over MAX_BODY_BYTES (1 KiB here)
+        ({"text": "ok", "amount": "many"}, 422),  # wrong type
+        ({"text": "ok", "amount": 2**70}, 422),  # out of range for the column
+        ({"text": "ok"}, 422),  # missing field
+    ],
+)
+def test_bad_bodies_get_a_problem_and_store_nothing(client: TestClient, body: dict, status: int) -> None:
+    response = client.post("/notes/notes", json=body, headers=signed("POST", "/notes/notes"))
+    assert_problem(response, status)
+    assert stored(client) == 0
+
+
+def test_validation_problems_name_their_fields(client: TestClient) -> None:
+    response = client.post("/notes/notes", json={"text": 5}, headers=signed("POST", "/notes/notes"))
+    body = assert_problem(response, 422)
+    locations = {tuple(error["loc"]) for error in body["errors"]}
+    assert ("body", "amount") in locations and ("body", "text") in locations
+
+
+def test_malformed_json_and_nul_in_the_query_are_4xx(client: TestClient) -> None:
+    raw = client.post(
+        "/notes/notes",
+        content=b'{"text": "ok", "amount": ',
+        headers={**signed("POST", "/notes/notes"), "content-type": "application/json"},
+    )
+    assert_problem(raw, 422)
+    target = "/notes/notes?text=a%00b"
+    assert_problem(client.get(target, headers=signed("GET", target)), 422)
+
+
+def test_a_chunked_body_over_the_limit_is_refused_while_reading(client: TestClient) -> None:
+    def chunks():  # no content-length: the limit is enforced as the body streams in
+        yield b'{"text": "'
+        for _ in range(10):
+            yield b"y" * 200
+        yield b'", "amount": 1}'
+
+    headers = {**signed("POST", "/notes/notes"), "content-type": "application/json"}
+    assert_problem(client.post("/notes/notes", content=chunks(), headers=headers), 413)
+    assert stored(client) == 0
+
+
+def test_a_declared_length_over_the_limit_is_refused_before_reading(client: TestClient) -> None:
+    headers = {**signed("POST", "/notes/notes"), "content-type": "application/json", "content-length": "999999"}
+    response = client.post("/notes/notes", content=b"{}", headers=headers)
+    assert_problem(response, 413)
