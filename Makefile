@@ -36,6 +36,7 @@ e2e: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy shared/src
 
 format: setup
 	$(BIN)/ruff check --fix .

@@ -7,7 +7,6 @@ bodies and cost a task per request.
 import json
 import time
 import uuid
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -132,7 +131,7 @@ class RequestMiddleware:
         )
         await send({"type": "http.response.body", "body": body})
 
-    def _observe(self, scope: dict[str, Any], status: int, started: float) -> None:
+    def _observe(self, scope: Scope, status: int, started: float) -> None:
         route = scope.get("route")
         template = getattr(route, "path", None) or "unmatched"
         method = scope.get("method", "")

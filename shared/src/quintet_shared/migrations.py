@@ -6,6 +6,7 @@ A component's `migrations/env.py` is two lines: `run_env([own metadata])`. Its f
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from alembic import command, context, op
 from alembic.config import Config
@@ -35,7 +36,11 @@ def run_env(metadata: Sequence[MetaData] | MetaData, *, default_url: Callable[[]
     targets = [metadata] if isinstance(metadata, MetaData) else list(metadata)
     targets.append(kit_metadata)
     url = context.config.get_main_option("sqlalchemy.url") or default_url()
-    options = {"target_metadata": targets, "compare_type": True, "render_as_batch": url.startswith("sqlite")}
+    options: dict[str, Any] = {
+        "target_metadata": targets,
+        "compare_type": True,
+        "render_as_batch": url.startswith("sqlite"),  # SQLite alters tables by copying them
+    }
     if context.is_offline_mode():
         context.configure(url=url, literal_binds=True, **options)
         with context.begin_transaction():

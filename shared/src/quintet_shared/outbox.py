@@ -9,9 +9,10 @@ import asyncio
 import contextlib
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine
 from sqlmodel import Session
 
 from quintet_shared.bus import Bus, PublishError
@@ -37,10 +38,10 @@ def add_event(session: Session, envelope: Envelope) -> Envelope:
 
 
 def purge_sent(session: Session, *, older_than: datetime) -> int:
-    result = session.execute(
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]  # a DELETE yields a cursor result
         delete(outbox_message).where(outbox_message.c.sent_at.is_not(None), outbox_message.c.sent_at < older_than)
     )
-    return result.rowcount or 0
+    return max(result.rowcount, 0)
 
 
 class OutboxRelay:
