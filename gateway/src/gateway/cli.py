@@ -48,6 +48,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
         http="httptools",
         lifespan="on",
         access_log=False,
+        proxy_headers=False,  # the gateway is the edge: it trusts no X-Forwarded-* from callers
         log_config=None,
     )
 

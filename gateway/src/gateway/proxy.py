@@ -141,14 +141,9 @@ class Proxy:
             client_code=client_code,
             request_id=request_id,
         )
-        client = scope.get("client")
-        headers = [
+        return [
             (b"x-client-code", client_code.encode()),
             (b"x-request-id", request_id.encode("latin-1")),
             (b"x-gateway-timestamp", str(timestamp).encode()),
             (b"x-gateway-signature", signed.encode()),
-            (b"x-forwarded-proto", scope.get("scheme", "http").encode()),
         ]
-        if client:
-            headers.append((b"x-forwarded-for", client[0].encode()))
-        return headers
