@@ -42,6 +42,7 @@ class IncomingRequest:
         self.request_id: bytes | None = None
         self.has_body = False
         self.forward: Headers = []
+        chunked = False
         for name, value in raw:
             if name in _DROP or name.startswith(b"x-gateway-") or name.startswith(b"proxy-"):
                 if name == b"x-app-id" or (name == b"app-id" and self.app_id is None):
@@ -49,11 +50,15 @@ class IncomingRequest:
                 elif name == b"x-request-id":
                     self.request_id = value[:MAX_REQUEST_ID]
                 elif name == b"transfer-encoding":
-                    self.has_body = True
+                    self.has_body = chunked = True
                 continue
             if name == b"content-length":
-                self.has_body = value != b"0"
+                self.has_body = self.has_body or value != b"0"
             self.forward.append((name, value))
+        if chunked:
+            # A body framed both ways is how requests get smuggled: the server de-chunks it, so
+            # the declared length cannot be trusted and must not reach the service.
+            self.forward = [(name, value) for name, value in self.forward if name != b"content-length"]
 
 
 class Denial(NamedTuple):

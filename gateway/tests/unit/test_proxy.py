@@ -149,3 +149,8 @@ async def test_a_registry_failure_is_503_not_a_crash():
     proxy._clients = ClientCache(broken, ttl=60)
     status, body, _ = problem(await run(proxy, "crm", [(b"x-app-id", APP_ID)]))
     assert status == 503 and "registry" in body["detail"]
+
+
+def test_a_length_beside_chunked_framing_is_not_passed_on():
+    incoming = IncomingRequest([(b"transfer-encoding", b"chunked"), (b"content-length", b"5"), (b"accept", b"*/*")])
+    assert incoming.has_body and incoming.forward == [(b"accept", b"*/*")]
