@@ -1,7 +1,7 @@
 """The admin API: thin routes over the registry use cases, behind the admin bearer token."""
 
 import hmac
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio.from_thread
 from fastapi import APIRouter, Depends, Request, status
@@ -35,7 +35,7 @@ def require_admin(
         raise HTTPException(401, "A valid admin bearer token is required.", headers={"WWW-Authenticate": "Bearer"})
 
 
-_errors = {401: {"description": "Missing or wrong admin token"}}
+_errors: dict[int | str, dict[str, Any]] = {401: {"description": "Missing or wrong admin token"}}
 router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(require_admin)], responses=_errors)
 
 

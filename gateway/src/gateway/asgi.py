@@ -4,7 +4,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Iterable
 
-from starlette.types import ASGIApp, Message, Receive, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from quintet_shared.errors import PROBLEM_JSON, problem_body
 
@@ -68,20 +68,7 @@ async def wait_for_disconnect(receive: Receive) -> None:
 async def call_asgi(app: ASGIApp, method: str, path: str, headers: Headers | None = None) -> tuple[int, bytes]:
     """One bodiless in-process request to an ASGI app, its response collected whole (for small
     documents only: health and OpenAPI)."""
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0", "spec_version": "2.3"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "root_path": "",
-        "query_string": b"",
-        "headers": headers or [(b"host", b"gateway.internal")],
-        "client": ("127.0.0.1", 0),
-        "server": ("gateway.internal", 80),
-    }
+    scope = _scope(method, path, headers)
     status = 500
     chunks: list[bytes] = []
     sent_request = False
@@ -108,3 +95,20 @@ async def call_asgi(app: ASGIApp, method: str, path: str, headers: Headers | Non
 
     await app(scope, receive, send)
     return status, b"".join(chunks)
+
+
+def _scope(method: str, path: str, headers: Headers | None) -> Scope:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": headers or [(b"host", b"gateway.internal")],
+        "client": ("127.0.0.1", 0),
+        "server": ("gateway.internal", 80),
+    }

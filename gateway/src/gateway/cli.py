@@ -115,7 +115,8 @@ def list_clients() -> None:
     table = Table("code", "name", "services", "rate/min", "active", "updated")
 
     def rows(session: Session) -> list[tuple[str, ...]]:
-        found, page = [], 1
+        found: list[tuple[str, ...]] = []
+        page = 1
         while True:
             count, batch = registry.list_clients(session, page=page, page_size=500)
             found += [

@@ -10,7 +10,7 @@ from collections.abc import Callable, Collection
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from gateway.events import CLIENT_REGISTERED, CLIENT_UPDATED, ClientChanged
 from gateway.models import Client, ClientCreate, ClientUpdate
@@ -131,7 +131,7 @@ def rotate_app_id(
 
 
 def find_by_app_id_hash(session: Session, app_id_hash: str) -> Client | None:
-    return session.scalars(select(Client).where(Client.app_id_hash == app_id_hash)).first()
+    return session.scalars(select(Client).where(col(Client.app_id_hash) == app_id_hash)).first()
 
 
 def _record(session: Session, client: Client, event_type: str, *, now: datetime, correlation_id: str | None) -> None:

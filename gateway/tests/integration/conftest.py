@@ -29,10 +29,29 @@ def fake_service(name: str) -> FastAPI:
     app = FastAPI(title=f"Fake {name}")
     app.state.streams = {}
     router = APIRouter(prefix=f"/{name}")
+    _add_echo_and_timing(router)
+    _add_streams(router, app.state.streams)
 
     # Same component name in every fake service, different shape: the merged docs must keep both.
     Item = type("Item", (BaseModel,), {"__annotations__": {f"{name}_field": str}})
 
+    @router.get("/items/{item_id}", response_model=Item)
+    async def item(item_id: str) -> Any:
+        return {f"{name}_field": item_id}
+
+    @app.get("/outside")
+    async def outside() -> dict[str, str]:
+        return {"reachable": "not through the gateway"}
+
+    @app.get("/health/ready")
+    async def ready() -> dict[str, Any]:
+        return {"status": "ok", "checks": {"database": True}}
+
+    app.include_router(router)
+    return app
+
+
+def _add_echo_and_timing(router: APIRouter) -> None:
     async def echo(request: Request) -> dict[str, Any]:
         body = await request.body()
         return {
@@ -50,9 +69,19 @@ def fake_service(name: str) -> FastAPI:
         await asyncio.sleep(seconds)
         return {"slept": seconds}
 
+    @router.post("/upload")
+    async def upload(request: Request) -> dict[str, Any]:
+        digest, size = hashlib.sha256(), 0
+        async for chunk in request.stream():
+            digest.update(chunk)
+            size += len(chunk)
+        return {"bytes": size, "sha256": digest.hexdigest()}
+
+
+def _add_streams(router: APIRouter, streams: dict[str, Stream]) -> None:
     @router.get("/events")
     async def events(key: str) -> StreamingResponse:
-        stream = app.state.streams.setdefault(key, Stream())
+        stream = streams.setdefault(key, Stream())
 
         async def produce():
             yield b"data: first\n\n"
@@ -64,29 +93,6 @@ def fake_service(name: str) -> FastAPI:
             yield b"data: second\n\n"
 
         return StreamingResponse(produce(), media_type="text/event-stream")
-
-    @router.post("/upload")
-    async def upload(request: Request) -> dict[str, Any]:
-        digest, size = hashlib.sha256(), 0
-        async for chunk in request.stream():
-            digest.update(chunk)
-            size += len(chunk)
-        return {"bytes": size, "sha256": digest.hexdigest()}
-
-    @router.get("/items/{item_id}", response_model=Item)
-    async def item(item_id: str) -> Any:
-        return {f"{name}_field": item_id}
-
-    @app.get("/outside")
-    async def outside() -> dict[str, str]:
-        return {"reachable": "not through the gateway"}
-
-    @app.get("/health/ready")
-    async def ready() -> dict[str, Any]:
-        return {"status": "ok", "checks": {"database": True}}
-
-    app.include_router(router)
-    return app
 
 
 @dataclass
