@@ -9,55 +9,25 @@ from contextlib import contextmanager
 from typing import Annotated, TypeVar
 
 import typer
-import uvicorn
 from rich.console import Console
 from rich.table import Table
 from sqlmodel import Session
 
 from gateway import registry
+from gateway.component import DEFINITION
 from gateway.config import Settings
-from gateway.migrate import migrate as upgrade_database
 from gateway.models import ClientCreate
+from quintet_shared.cli import component_cli
 from quintet_shared.clock import system_clock
 from quintet_shared.db import make_engine, session_scope
 from quintet_shared.errors import Problem
-from quintet_shared.logs import configure_logging
 
-app = typer.Typer(help="Quintet gateway: operator commands.", no_args_is_help=True)
+# serve, worker (the outbox relay of the client events) and migrate, as every component has them.
+app = component_cli(DEFINITION)
 clients = typer.Typer(help="Clients (tenants) and their app ids.", no_args_is_help=True)
 app.add_typer(clients, name="clients")
 console = Console()
 T = TypeVar("T")
-
-# `gateway worker` (its outbox relay, see gateway.worker) joins here through the shared worker
-# composition that every component's console script uses.
-
-
-@app.command()
-def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
-    """Serve the gateway (uvloop, httptools, no access log: the request path is kept lean)."""
-    settings = Settings()
-    configure_logging("gateway", level=settings.log_level, fmt=settings.log_format)
-    uvicorn.run(
-        "gateway.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        loop="uvloop",
-        http="httptools",
-        lifespan="on",
-        access_log=False,
-        proxy_headers=False,  # the gateway is the edge: it trusts no X-Forwarded-* from callers
-        log_config=None,
-    )
-
-
-@app.command()
-def migrate() -> None:
-    """Apply the gateway's database migrations (Alembic upgrade head)."""
-    upgrade_database(Settings().database_url)
-    typer.echo("gateway: database is at the latest migration")
 
 
 @contextmanager

@@ -28,10 +28,12 @@ def component_cli(definition: ComponentDefinition) -> typer.Typer:
             host=host,
             port=port,
             workers=workers,
-            access_log=False,
-            log_config=None,
             loop="uvloop",
             http="httptools",
+            lifespan="on",
+            access_log=False,  # request logs come from our middleware, with request id and client
+            proxy_headers=False,  # no X-Forwarded-* is trusted: the gateway is the edge
+            log_config=None,
         )
 
     @app.command()
