@@ -5,6 +5,7 @@ bodies and cost a task per request.
 """
 
 import json
+import logging
 import time
 import uuid
 
@@ -13,6 +14,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from quintet_shared.errors import problem_body
 from quintet_shared.logs import client_var, request_id_var
 from quintet_shared.metrics import Metrics
+
+log = logging.getLogger("quintet.request")
 
 REQUEST_ID = b"x-request-id"
 # Text bodies are scanned for NUL; file uploads (multipart, octet-stream) are their parsers' business.
@@ -135,5 +138,14 @@ class RequestMiddleware:
         route = scope.get("route")
         template = getattr(route, "path", None) or "unmatched"
         method = scope.get("method", "")
+        elapsed = time.perf_counter() - started
         self.metrics.requests.labels(template, method, str(status)).inc()
-        self.metrics.latency.labels(template, method).observe(time.perf_counter() - started)
+        self.metrics.latency.labels(template, method).observe(elapsed)
+        # The request log: request id and client come from the context (see logs.py).
+        log.info(
+            "%s %s %s",
+            method,
+            scope.get("path", ""),
+            status,
+            extra={"route": template, "status": status, "duration_ms": round(elapsed * 1000, 2)},
+        )
