@@ -1,7 +1,6 @@
 """Real servers for the gateway's tests: uvicorn in background threads on free loopback ports."""
 
 import socket
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -10,12 +9,6 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-
-# In importlib mode pytest names this file `gateway.tests.conftest` after its folder and imports the
-# folder `gateway/` as a namespace package `gateway`, which hides the real package of that name.
-# Put the real one back before anything imports from it.
-if getattr(sys.modules.get("gateway"), "__file__", "") is None:
-    del sys.modules["gateway"]
 
 from gateway.config import Settings
 
