@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import pytest
+from quintet_shared.testing.servers import unavailable
 
 if TYPE_CHECKING:
     from conftest import Component
@@ -154,6 +154,6 @@ def test_compose_accepts_the_file() -> None:
     elif shutil.which("docker-compose"):
         command = ["docker-compose", "config", "-q"]
     else:
-        pytest.skip("neither `docker compose` nor `docker-compose` is installed: schema not checked")
+        unavailable("neither `docker compose` nor `docker-compose` is installed: schema not checked")
     result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr

@@ -11,6 +11,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from quintet_shared.testing.servers import unavailable
+
 if TYPE_CHECKING:
     from conftest import Component
 
@@ -55,7 +57,7 @@ def test_kustomization_lists_every_manifest() -> None:
 
 def test_kustomize_builds() -> None:
     if not shutil.which("kubectl"):
-        pytest.skip("kubectl is not installed: `kubectl kustomize` not tried")
+        unavailable("kubectl is not installed: `kubectl kustomize` not tried")
     result = subprocess.run(["kubectl", "kustomize", str(K8S)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
 
