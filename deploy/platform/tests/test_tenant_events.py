@@ -43,3 +43,23 @@ async def test_a_registered_client_becomes_known_to_the_service(name: str, sqlit
         assert response.status_code == 200, response.text
         assert response.json()["name"] == "Acme"
     await bus.close()
+
+
+async def test_the_worker_counts_what_it_handles(sqlite_url: str) -> None:
+    component = definition("crm")
+    upgrade(component.migrations, sqlite_url)
+    bus = InMemoryBus()
+    runtime = Runtime(engine=make_engine(sqlite_url), bus=bus, owns_bus=False)
+    worker = ComponentWorker(component, component.settings(), runtime)
+    await worker.start_consumers()
+    event = Envelope.new(
+        type="gateway.client.updated", source="gateway", data={"code": "acme", "name": "Acme", "services": ["crm"]}
+    )
+    await bus.publish([event.outgoing()])
+    handled = worker.metrics.consumed.labels("crm.events", "handled")
+    for _ in range(100):
+        if handled._value.get() == 1:
+            break
+        await asyncio.sleep(0.02)
+    assert handled._value.get() == 1
+    await bus.close()

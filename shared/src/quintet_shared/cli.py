@@ -61,15 +61,15 @@ async def _run_worker(definition: ComponentDefinition, health_host: str, health_
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    worker = ComponentWorker(definition, settings, runtime)
+    health_app = worker_health_app(runtime, worker.metrics)
     health = uvicorn.Server(
-        uvicorn.Config(
-            worker_health_app(runtime), host=health_host, port=health_port, log_config=None, access_log=False
-        )
+        uvicorn.Config(health_app, host=health_host, port=health_port, log_config=None, access_log=False)
     )
     # `_serve` rather than `serve`: the worker owns the signals, and stops the health server itself.
     health_task = asyncio.create_task(health._serve())
     try:
-        await ComponentWorker(definition, settings, runtime).run(stop)
+        await worker.run(stop)
     finally:
         health.should_exit = True
         await health_task

@@ -18,6 +18,7 @@ from sqlmodel import Session
 from quintet_shared.bus import Bus, PublishError
 from quintet_shared.clock import Clock, system_clock
 from quintet_shared.envelope import Envelope, Outgoing
+from quintet_shared.metrics import Metrics
 from quintet_shared.tables import outbox_message
 
 log = logging.getLogger(__name__)
@@ -53,9 +54,11 @@ class OutboxRelay:
         batch_size: int = 1000,
         poll_interval: float = 0.1,
         clock: Clock = system_clock,
+        metrics: Metrics | None = None,
     ) -> None:
         self.engine = engine
         self.bus = bus
+        self.metrics = metrics
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self.clock = clock
@@ -93,6 +96,8 @@ class OutboxRelay:
             try:
                 sent = await self.relay_once()
                 backoff = self.poll_interval
+                if self.metrics is not None and sent:
+                    self.metrics.published.inc(sent)
             except Exception:
                 log.warning("outbox relay could not publish; retrying", exc_info=True)
                 sent, backoff = 0, min(backoff * 2, 5.0)

@@ -10,7 +10,9 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
+from quintet_shared.bus import Handler
 from quintet_shared.component import ComponentDefinition
+from quintet_shared.envelope import Envelope
 from quintet_shared.inbox import idempotent_handler
 from quintet_shared.jobs import JobRunner, purge_expired_jobs
 from quintet_shared.metrics import Metrics
@@ -37,6 +39,20 @@ def housekeeping(settings: ComponentSettings) -> list[Periodic]:
     ]
 
 
+def counted(handler: Handler, queue: str, metrics: Metrics) -> Handler:
+    """`handler`, counting its outcomes in `bus_messages_handled_total{queue, outcome}`."""
+
+    async def handle(envelope: Envelope) -> None:
+        try:
+            await handler(envelope)
+        except Exception:
+            metrics.consumed.labels(queue, "failed").inc()
+            raise
+        metrics.consumed.labels(queue, "handled").inc()
+
+    return handle
+
+
 class ComponentWorker:
     def __init__(
         self,
@@ -50,7 +66,7 @@ class ComponentWorker:
         self.settings = settings
         self.runtime = runtime
         self.metrics = metrics or Metrics(definition.name)
-        self.relay = OutboxRelay(runtime.engine, runtime.bus, clock=runtime.clock)
+        self.relay = OutboxRelay(runtime.engine, runtime.bus, clock=runtime.clock, metrics=self.metrics)
         self.scheduler = Scheduler(
             runtime.engine,
             periodic=[*housekeeping(settings), *definition.periodic],
@@ -79,10 +95,11 @@ class ComponentWorker:
             handler = idempotent_handler(
                 self.runtime.engine, consumer=f"{name}.events", handlers=handlers, clock=self.runtime.clock
             )
-            await bus.consume(f"{name}.events", sorted(handlers), handler)
+            await bus.consume(f"{name}.events", sorted(handlers), counted(handler, f"{name}.events", self.metrics))
         if self.definition.jobs:
             runner = self.job_runner
-            await bus.consume(runner.queue, runner.bindings, runner.handler, prefetch=runner.concurrency)
+            handler = counted(runner.handler, runner.queue, self.metrics)
+            await bus.consume(runner.queue, runner.bindings, handler, prefetch=runner.concurrency)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Runs until `stop` is set; the caller owns the runtime (starts and closes it)."""
