@@ -7,6 +7,8 @@ Create Date: ${create_date}
 
 import sqlalchemy as sa
 import sqlmodel  # noqa: F401 (autogenerate renders sqlmodel types)
+
+import quintet_shared.types  # noqa: F401 (and our column types)
 from alembic import op
 ${imports if imports else ""}
 
