@@ -1,0 +1,147 @@
+"""`ingest_file`: one client file into supply points, meters and readings, in one transaction."""
+
+from collections.abc import Iterable
+from typing import BinaryIO
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from quintet_shared.clock import Clock, system_clock
+from quintet_shared.envelope import Envelope
+from quintet_shared.outbox import add_event
+from readings.events import FILE_INGESTED, FileIngested
+from readings.formats.base import Parsed, ParsedReading, Parser
+from readings.ingestion import resolve
+from readings.ingestion.result import EarlierIngestion, ErrorLog, FileStatus, IngestResult, LineError
+from readings.ingestion.rows import check_value, meta_problem, row_problem
+from readings.ingestion.source import HashingSource, Progress
+from readings.ingestion.staging import StagingWriter, staging_writer
+from readings.models import IngestedFile
+
+
+def ingest_file(
+    session: Session,
+    *,
+    client: str,
+    name: str,
+    stream: BinaryIO,
+    parser: Parser,
+    timezone: ZoneInfo,
+    strict: bool = False,
+    clock: Clock = system_clock,
+    size: int | None = None,
+    progress: Progress | None = None,
+) -> IngestResult:
+    """Valid rows land and bad rows are reported with their line; with `strict`, one bad row
+    rejects the whole file (it is still recorded, REJECTED, so the client sees why). A reading
+    already stored is a duplicate, never a second row, so ingesting a file again adds nothing.
+
+    Raises FileUnusable (from the parser) for a file that is not the format at all: the caller
+    rolls back and nothing is recorded. Does not commit: the caller's one commit makes the rows,
+    the `ingested_file` record and the `readings.file.ingested` event durable together.
+    """
+    source = HashingSource(stream, total=size, progress=progress)
+    parse_errors = ErrorLog()
+    with staging_writer(session) as writer:
+        staged = _stage(parser.parse(source.reader, timezone=timezone), writer, parse_errors)
+    sha256 = source.sha256()
+    supply_points = resolve.prepare(session)
+    bad = resolve.find_bad_rows(session, client=client)
+    rejected = parse_errors.count + bad
+    status = FileStatus.INGESTED if not rejected else FileStatus.REJECTED if strict else FileStatus.PARTIAL
+    record = IngestedFile(
+        client=client,
+        name=name[:255],
+        sha256=sha256,
+        format=parser.name,
+        size_bytes=source.size,
+        supply_points=supply_points,
+        rejected=rejected,
+        strict=strict,
+        status=status.value,
+        created_at=clock(),
+    )
+    session.add(record)
+    session.flush()  # the file's id, which every new reading refers to
+    if status is not FileStatus.REJECTED:
+        record.new_readings = resolve.land(session, client=client, file_id=record.id, now=record.created_at)
+        record.duplicates = staged - bad - record.new_readings
+    errors = parse_errors.merged(resolve.first_errors(session, parse_errors.limit))
+    resolve.drop_temp_tables(session)
+    result = _result(session, record, errors)
+    add_event(session, _event(result, clock))
+    return result
+
+
+def _result(session: Session, record: IngestedFile, errors: list[LineError]) -> IngestResult:
+    assert record.id is not None
+    return IngestResult(
+        file_id=record.id,
+        client=record.client,
+        name=record.name,
+        status=FileStatus(record.status),
+        sha256=record.sha256,
+        size_bytes=record.size_bytes,
+        supply_points=record.supply_points,
+        new_readings=record.new_readings,
+        duplicates=record.duplicates,
+        rejected=record.rejected,
+        errors=errors,
+        earlier=_earlier(session, record),
+    )
+
+
+def _stage(items: Iterable[Parsed], writer: StagingWriter, errors: ErrorLog) -> int:
+    """Stream the parsed readings into staging; returns how many were staged."""
+    staged = 0
+    last: ParsedReading | None = None
+    meta_issue: str | None = None
+    for item in items:
+        if not isinstance(item, ParsedReading):
+            errors.add(item.line, item.message)
+            continue
+        if last is None or not _same_meta(item, last):
+            meta_issue = meta_problem(item)
+            last = item
+        issue = meta_issue or row_problem(item)
+        value = check_value(item.value) if issue is None else None
+        if value is None:
+            errors.add(item.line, issue or f"value {item.value!r} does not fit a decimal (16,4)")
+            continue
+        staged += 1
+        writer.write(staged, item, value)
+    return staged
+
+
+def _same_meta(a: ParsedReading, b: ParsedReading) -> bool:
+    return a.identifier == b.identifier and a.meter_serial == b.meter_serial and a.manufacturer == b.manufacturer
+
+
+def _earlier(session: Session, record: IngestedFile) -> EarlierIngestion | None:
+    """The first ingestion that took these same bytes for this client, if any."""
+    statement = (
+        select(IngestedFile)
+        .where(IngestedFile.client == record.client, IngestedFile.sha256 == record.sha256)
+        .where(col(IngestedFile.id) != record.id, IngestedFile.status != FileStatus.REJECTED.value)
+        .order_by(col(IngestedFile.id))
+        .limit(1)
+    )
+    earlier = session.exec(statement).first()
+    if earlier is None or earlier.id is None:
+        return None
+    return EarlierIngestion(file_id=earlier.id, created_at=earlier.created_at)
+
+
+def _event(result: IngestResult, clock: Clock) -> Envelope:
+    payload = FileIngested(
+        client=result.client,
+        file_id=result.file_id,
+        name=result.name,
+        sha256=result.sha256,
+        status=result.status.value,
+        supply_points=result.supply_points,
+        new_readings=result.new_readings,
+        duplicates=result.duplicates,
+        rejected=result.rejected,
+    )
+    return Envelope.new(type=FILE_INGESTED, source="readings", client=result.client, data=payload, time=clock())
