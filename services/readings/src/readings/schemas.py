@@ -1,0 +1,84 @@
+"""What the read API answers with, and how it reads time bounds.
+
+Values travel as strings with the four stored decimals ("102.2000"), never as floats (ARCHITECTURE
+§6). Times are RFC 3339; a bound in a query must carry its offset, because a naive time would be read
+in some zone the caller never chose.
+"""
+
+import re
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field
+
+from readings.models import MeterKind
+
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}:\d{2})")
+
+
+def _rfc3339_text(value: object) -> object:
+    # Pydantic alone would also take Unix seconds, dates and naive times; a bound must be explicit.
+    if not isinstance(value, str) or not _RFC3339.fullmatch(value):
+        raise ValueError(
+            "expected an RFC 3339 date-time with an offset, e.g. 2023-11-02T00:00:00Z or "
+            "2023-11-02T09:00:00%2B09:00 (a '+' in a query string must be sent as %2B)"
+        )
+    return value
+
+
+Rfc3339 = Annotated[AwareDatetime, BeforeValidator(_rfc3339_text)]
+"""A query bound: RFC 3339 text with Z or an offset; anything else is a 422 naming the field."""
+
+
+class ProblemDetails(BaseModel):
+    """The problem+json body (RFC 9457) of every error but v2's unknown supply point, for /docs."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    request_id: str | None = None
+    errors: list[dict[str, Any]] | None = None
+
+
+class ReadingPublic(BaseModel):
+    value: str = Field(examples=["102.2000"], description="kWh, exact, four decimals")
+    read_at: datetime = Field(description="UTC, RFC 3339; for an interval reading, the interval's start")
+
+
+class ReadingsV2(BaseModel):
+    """The original v2 envelope, kept for the clients that depend on it."""
+
+    status: bool = True
+    data: list[ReadingPublic]
+
+
+class V2Error(BaseModel):
+    status: bool = False
+    error: str = Field(examples=["Not a valid Supply Point!"])
+
+
+class SupplyPointSummary(BaseModel):
+    identifier: str
+    meters: int = Field(description="Number of meters")
+    reading_count: int = Field(description="Readings not marked deleted")
+    first_read_at: datetime | None
+    last_read_at: datetime | None
+
+
+class MeterPublic(BaseModel):
+    serial: str
+    manufacturer: str | None
+    kind: MeterKind
+    active: bool
+    reading_count: int
+
+
+class SupplyPointDetail(BaseModel):
+    identifier: str
+    created_at: datetime
+    reading_count: int = Field(description="Readings not marked deleted")
+    deleted_reading_count: int
+    first_read_at: datetime | None
+    last_read_at: datetime | None
+    meters: list[MeterPublic]
