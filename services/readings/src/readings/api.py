@@ -14,7 +14,10 @@ from quintet_shared.deps import SessionDep
 from quintet_shared.errors import PROBLEM_JSON
 from quintet_shared.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, page_of
 from readings import queries
+from readings.consumption_queries import consumption_of
 from readings.schemas import (
+    ConsumptionPublic,
+    Granularity,
     ProblemDetails,
     ReadingPublic,
     ReadingsV2,
@@ -37,9 +40,12 @@ def _problem(description: str) -> dict[str, Any]:
     return {"model": ProblemDetails, "description": description, "content": {PROBLEM_JSON: {}}}
 
 
-UNSIGNED = {401: _problem("The request did not come through the gateway, or its signature is invalid or stale")}
-UNKNOWN = {404: _problem("The calling client has no supply point with this identifier")}
-INVALID = {422: _problem("A parameter is malformed (each one is named in `errors`)")}
+Responses = dict[int | str, dict[str, Any]]
+UNSIGNED: Responses = {
+    401: _problem("The request did not come through the gateway, or its signature is invalid or stale")
+}
+UNKNOWN: Responses = {404: _problem("The calling client has no supply point with this identifier")}
+INVALID: Responses = {422: _problem("A parameter is malformed (each one is named in `errors`)")}
 
 
 @router.get(
@@ -94,6 +100,32 @@ def readings_v2(
     except queries.UnknownSupplyPoint:
         return JSONResponse(V2Error(error=NOT_A_SUPPLY_POINT).model_dump(), status_code=400)
     return ReadingsV2(data=found)
+
+
+@router.get(
+    "/readings/{identifier}/consumption",
+    response_model=ConsumptionPublic,
+    responses={**UNSIGNED, **UNKNOWN, **INVALID},
+    summary="Energy used per hour, day or month of the client's time zone",
+    description=(
+        "Periods are the client's local calendar periods, clipped to `[from, to)`; every period is listed "
+        "(0.0000 and `has_data` false when no reading covers it). Interval readings count in the period "
+        "their interval starts in; register differences are spread linearly over the time between two "
+        "reads of a meter; a register that went down is reported in `warnings` and not counted. At most "
+        "366 days at hour granularity, 3653 days at day or month."
+    ),
+)
+def consumption(
+    identifier: Identifier,
+    client: ClientDep,
+    session: SessionDep,
+    start: Annotated[Rfc3339, Query(alias="from", description="Inclusive, RFC 3339 with offset")],
+    end: Annotated[Rfc3339, Query(alias="to", description="Exclusive, RFC 3339 with offset")],
+    granularity: Granularity,
+) -> ConsumptionPublic:
+    return consumption_of(
+        session, client=client.client_code, identifier=identifier, start=start, end=end, granularity=granularity
+    )
 
 
 @router.get(

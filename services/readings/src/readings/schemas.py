@@ -7,9 +7,10 @@ in some zone the caller never chose.
 
 import re
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from readings.models import MeterKind
 
@@ -82,3 +83,45 @@ class SupplyPointDetail(BaseModel):
     first_read_at: datetime | None
     last_read_at: datetime | None
     meters: list[MeterPublic]
+
+
+class Granularity(StrEnum):
+    HOUR = "hour"
+    DAY = "day"
+    MONTH = "month"
+
+
+class PeriodSources(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    interval: str = Field(description="Sum of interval readings")
+    register_: str = Field(alias="register", description="Share of register differences apportioned to this period")
+
+
+class PeriodConsumption(BaseModel):
+    start: datetime = Field(description="Inclusive, in the client's offset")
+    end: datetime = Field(description="Exclusive, in the client's offset")
+    consumption: str = Field(examples=["1.2300"])
+    has_data: bool = Field(description="False when no reading covers the period (consumption is then 0.0000)")
+    sources: PeriodSources
+
+
+class ConsumptionWarning(BaseModel):
+    code: str = Field(examples=["register_decreased"])
+    message: str
+    meter: str | None = Field(description="Meter serial; null for readings without a meter")
+    start: datetime
+    end: datetime
+
+
+class ConsumptionPublic(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    identifier: str
+    granularity: Granularity
+    timezone: str = Field(examples=["Asia/Tokyo"], description="The client's time zone; periods follow it")
+    from_: datetime = Field(alias="from")
+    to: datetime
+    unit: str = "kWh"
+    periods: list[PeriodConsumption]
+    warnings: list[ConsumptionWarning]
