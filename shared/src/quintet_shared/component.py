@@ -97,9 +97,12 @@ def create_service_app(
     app.include_router(health_router(lambda: app.state.runtime.engine, lambda: app.state.runtime.bus))
     app.add_route("/metrics", metrics.endpoint(), include_in_schema=False)
     signed = [Depends(client_context)]
-    public: list[APIRouter] = [*definition.routers, jobs_router(definition.name, get_engine)]
+    # The kit's fixed paths come first: a service's own catch-all path (`/readings/{identifier}`)
+    # would otherwise answer for `/readings/tenant`.
+    public: list[APIRouter] = [jobs_router(definition.name, get_engine)]
     if definition.keeps_tenants:
         public.append(tenant_router(definition.name))
+    public.extend(definition.routers)
     for router in public:
         app.include_router(router, dependencies=signed)
     return app
