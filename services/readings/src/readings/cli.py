@@ -4,3 +4,4 @@ from quintet_shared.cli import component_cli
 from readings.component import DEFINITION
 
 app = component_cli(DEFINITION)
+from readings import cli_formats  # noqa: E402, F401  (registers `readings formats` and `readings clients`)
