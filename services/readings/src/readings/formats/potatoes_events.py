@@ -25,10 +25,19 @@ class _Point:
     number: int  # 1, 2, ... among supply points
     position: int
     identifier: str | None = None
-    problem: str | None = "has no identifier"
+    identifier_problem: str | None = "has no identifier"
+    shape_problem: str | None = None
+    problem: str | None = "has no identifier"  # either of the above: none of its readings is valid
+    reported: bool = False  # its problem was yielded (once, as soon as it was known)
     seen_identifier: bool = False
     readings: int = 0
     early: list[tuple[int, int, dict[str, Any]]] = field(default_factory=list)
+
+    def refuse(self) -> Iterator[Parsed]:
+        self.problem = self.identifier_problem or self.shape_problem
+        if self.problem is not None and not self.reported:
+            self.reported = True
+            yield RowError(self.position, f"{self.name()}: {self.problem}")
 
     def name(self) -> str:
         return f"supply point #{self.number}" + (f" ({self.identifier!r})" if self.identifier else "")
@@ -81,9 +90,9 @@ class SupplyPoints:
         elif prefix == "item":
             yield from self._point_event(event)
         elif prefix == "item.identifier":
-            self._identifier(event, value)
-        elif prefix == "item.readings" and event != "end_array":
-            self._readings_event(event)
+            yield from self._identifier(event, value)
+        elif prefix == "item.readings" and event not in ENDS:
+            yield from self._readings_event(event)
 
     def _point_event(self, event: str) -> Iterator[Parsed]:
         if event == "start_map":
@@ -96,16 +105,18 @@ class SupplyPoints:
         elif event != "map_key":
             raise FileUnusable(f"not a potatoes file: supply point #{self.count + 1} is not a JSON object")
 
-    def _identifier(self, event: str, value: Any) -> None:
+    def _identifier(self, event: str, value: Any) -> Iterator[Parsed]:
         point = self.point
         if point is None or event in ENDS:
             return
         point.seen_identifier = True
-        point.identifier, point.problem = identifier_of(NOT_A_VALUE if event in CONTAINER_STARTS else value)
+        point.identifier, point.identifier_problem = identifier_of(NOT_A_VALUE if event in CONTAINER_STARTS else value)
+        yield from point.refuse()
 
-    def _readings_event(self, event: str) -> None:
-        if event != "start_array" and self.point is not None and self.point.problem is None:
-            self.point.problem = "has 'readings' that is not an array"
+    def _readings_event(self, event: str) -> Iterator[Parsed]:
+        if event != "start_array" and self.point is not None:
+            self.point.shape_problem = "has 'readings' that is not an array"
+            yield from self.point.refuse()
 
     def _reading_event(self, event: str) -> Iterator[Parsed]:
         point = self.point
@@ -135,8 +146,7 @@ class SupplyPoints:
         )
 
     def _close_point(self, point: _Point) -> Iterator[Parsed]:
-        if point.problem is not None:
-            yield RowError(point.position, f"{point.name()}: {point.problem}")
+        yield from point.refuse()
         for position, number, fields in point.early:
             yield self._checked(point, position, number, fields)
 
