@@ -4,7 +4,9 @@ from pathlib import Path
 
 from quintet_shared.component import ComponentDefinition
 from readings.api import router
+from readings.api_files import router as files_router
 from readings.config import Settings
+from readings.ingestion.job import INGEST_JOB, run_ingest_job
 from readings.models import metadata
 
 DEFINITION = ComponentDefinition(
@@ -15,5 +17,6 @@ DEFINITION = ComponentDefinition(
     metadata=metadata,
     migrations=Path(__file__).resolve().parents[2] / "migrations",
     app_factory="readings.main:create_app",
-    routers=[router],
+    routers=[router, files_router],
+    jobs={INGEST_JOB: run_ingest_job},
 )

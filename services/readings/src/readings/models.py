@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Column, Index, Integer, Numeric, String, UniqueConstraint, func
+from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, Numeric, String, UniqueConstraint, func
 from sqlmodel import Field
 
 from quintet_shared.db import model_base
@@ -105,3 +105,27 @@ Index(
     unique=True,
 )
 Index("ix_reading_supply_point_id_read_at", Reading.supply_point_id, Reading.read_at)  # type: ignore[arg-type]
+
+
+class Upload(ReadingsModel, table=True):
+    """A file sent to `POST /readings/files`, kept in this service's database until a worker has
+    ingested it: the API and the worker may run on different machines, so no local path would do."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    client: str = Field(max_length=64, index=True)
+    name: str = Field(max_length=255)
+    size_bytes: int = Field(sa_type=BigInteger)
+    strict: bool = False
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    # Set in the transaction that ingests the file (and deletes its chunks): a job run again after
+    # that commit finds the ingestion done instead of the bytes.
+    file_id: int | None = Field(default=None, foreign_key="ingested_file.id")
+
+
+class UploadChunk(ReadingsModel, table=True):
+    """About a megabyte of an upload, in order: the file is written and read back a chunk at a time."""
+
+    __tablename__ = "upload_chunk"
+    upload_id: int = Field(foreign_key="upload.id", primary_key=True)
+    seq: int = Field(primary_key=True)
+    data: bytes = Field(sa_type=LargeBinary)
