@@ -6,7 +6,7 @@ side ever holds a whole file.
 """
 
 import io
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import BinaryIO
 
 from sqlalchemy import delete, insert, select
@@ -74,10 +74,10 @@ class ChunkReader(io.RawIOBase):
         super().close()
 
 
-def _chunks(engine: Engine, upload_id: int) -> Iterator[bytes]:
-    statement = select(UploadChunk.data).where(UploadChunk.upload_id == upload_id)  # type: ignore[arg-type]
+def _chunks(engine: Engine, upload_id: int) -> Generator[bytes]:
+    statement = select(UploadChunk.__table__.c.data).where(UploadChunk.__table__.c.upload_id == upload_id)  # type: ignore[attr-defined]
     seq = 0
     with engine.connect() as connection:
-        while (data := connection.execute(statement.where(UploadChunk.seq == seq)).scalar()) is not None:  # type: ignore[arg-type]
+        while (data := connection.execute(statement.where(UploadChunk.__table__.c.seq == seq)).scalar()) is not None:  # type: ignore[attr-defined]
             yield bytes(data)
             seq += 1

@@ -54,12 +54,12 @@ def dialect(session: Session) -> str:
 def staging_writer(session: Session) -> Iterator[StagingWriter]:
     create_temp_table(session, STAGING, _TYPES[dialect(session)])
     if dialect(session) == "postgresql":
-        with _copy_writer(session) as writer:
-            yield writer
+        with _copy_writer(session) as copy_writer:
+            yield copy_writer
     else:
-        writer = _SqliteWriter(session)
-        yield writer
-        writer.flush()
+        batch_writer = _SqliteWriter(session)
+        yield batch_writer
+        batch_writer.flush()
 
 
 class _CopyWriter:

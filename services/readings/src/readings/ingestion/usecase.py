@@ -63,6 +63,7 @@ def ingest_file(
     )
     session.add(record)
     session.flush()  # the file's id, which every new reading refers to
+    assert record.id is not None
     if status is not FileStatus.REJECTED:
         record.new_readings = resolve.land(session, client=client, file_id=record.id, now=record.created_at)
         record.duplicates = staged - bad - record.new_readings
