@@ -15,9 +15,9 @@ from starlette.types import Receive, Scope, Send
 
 from gateway.asgi import Headers, send_problem
 from gateway.clientcache import ClientCache, ClientGrant
+from gateway.forwarding import HOP_BY_HOP, Forward, Upstream, UpstreamError
 from gateway.metrics import ProxyMetrics
 from gateway.ratelimit import RateLimiter, retry_after
-from gateway.upstreams import HOP_BY_HOP, Forward, Upstream, UpstreamError
 from quintet_shared.logs import client_var, request_id_var
 from quintet_shared.signing import signature
 
@@ -110,7 +110,7 @@ class Proxy:
         except UpstreamError as exc:
             log.warning("%s (%s)", exc, exc.__cause__.__class__.__name__ if exc.__cause__ else "no cause")
             status = exc.status
-            await send_problem(send, status, str(exc), request_id=request_id_text)
+            await send_problem(send, status, str(exc), request_id=request_id_text, headers=exc.headers)
         self._metrics.observe(service, status, (forward.responded_at or time.perf_counter()) - started)
 
     async def _authorise(self, incoming: IncomingRequest, service: str) -> ClientGrant | Denial:

@@ -9,76 +9,20 @@ import asyncio
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Protocol
 
 import aiohttp
 from multidict import CIMultiDict
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from yarl import URL
 
-from gateway.asgi import Headers, RequestBody, call_asgi, wait_for_disconnect
+from gateway.asgi import RequestBody, call_asgi, wait_for_disconnect
+from gateway.forwarding import Forward, UpstreamTimeout, UpstreamUnavailable, response_headers
 
 log = logging.getLogger(__name__)
 
-# Meaningful for one connection only (RFC 9110 §7.6.1), so never passed on in either direction.
-HOP_BY_HOP = frozenset(
-    {b"connection", b"keep-alive", b"transfer-encoding", b"te", b"trailer", b"upgrade", b"proxy-connection"}
-)
-# The gateway's own server adds these; the upstream's copies would be duplicates.
-_RESPONSE_DROP = HOP_BY_HOP | {b"date", b"server"}
 # Responses up to this size are read whole and sent in one piece: one ASGI message instead of
 # several, and a timeout while reading them still becomes a clean 504.
 _SMALL_BODY = 64 * 1024
-
-
-class UpstreamError(Exception):
-    status = 502
-
-
-class UpstreamUnavailable(UpstreamError):
-    status = 502
-
-
-class UpstreamTimeout(UpstreamError):
-    status = 504
-
-
-@dataclass(slots=True)
-class Forward:
-    """A request the proxy has authorised, with the headers the service is to see."""
-
-    headers: Headers
-    request_id: bytes
-    has_body: bool
-    responded_at: float = 0.0  # perf_counter() when the response started, for the latency metric
-
-
-class Upstream(Protocol):
-    name: str
-
-    async def forward(self, request: Forward, scope: Scope, receive: Receive, send: Send) -> int:
-        """Relay the request and stream the response back; returns its status. Raises UpstreamError
-        only while nothing has been sent to the caller yet."""
-        ...
-
-    async def get(self, path: str) -> tuple[int, bytes]:
-        """A small GET outside the proxy path (health, OpenAPI); callers bound it in time."""
-        ...
-
-
-def response_headers(raw: object, request_id: bytes) -> Headers:
-    headers: Headers = []
-    has_request_id = False
-    for name, value in raw:  # type: ignore[attr-defined]
-        lower = name.lower()
-        if lower in _RESPONSE_DROP or lower.startswith(b"proxy-"):
-            continue
-        has_request_id = has_request_id or lower == b"x-request-id"
-        headers.append((lower, value))
-    if not has_request_id:
-        headers.append((b"x-request-id", request_id))
-    return headers
 
 
 class HttpUpstream:

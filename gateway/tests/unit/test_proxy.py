@@ -8,10 +8,10 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from gateway.clientcache import ClientCache, ClientGrant
+from gateway.forwarding import Forward, UpstreamTimeout
 from gateway.metrics import ProxyMetrics
 from gateway.proxy import IncomingRequest, Proxy
 from gateway.ratelimit import RateLimiter
-from gateway.upstreams import Forward, UpstreamTimeout
 from quintet_shared import signing
 
 SECRET = "unit-secret"

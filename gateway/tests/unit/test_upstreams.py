@@ -1,4 +1,4 @@
-from gateway.upstreams import response_headers
+from gateway.forwarding import response_headers
 
 
 def test_response_headers_drop_hop_by_hop_and_keep_the_services_request_id():
