@@ -2,17 +2,13 @@
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from quintet_shared.errors import PROBLEM_JSON, problem_body
 
 Headers = list[tuple[bytes, bytes]]
-
-
-class ClientGone(Exception):
-    """The caller disconnected while its request body was still being forwarded."""
 
 
 async def send_problem(
@@ -35,28 +31,6 @@ async def send_problem(
         }
     )
     await send({"type": "http.response.body", "body": payload})
-
-
-class RequestBody:
-    """The caller's body as an async iterator over the chunks the server hands over, so an upload
-    flows on as it arrives and is never held whole in memory."""
-
-    def __init__(self, receive: Receive) -> None:
-        self._receive = receive
-        self.complete = False
-
-    def __aiter__(self) -> AsyncIterator[bytes]:
-        return self._chunks()
-
-    async def _chunks(self) -> AsyncIterator[bytes]:
-        while not self.complete:
-            message = await self._receive()
-            if message["type"] == "http.disconnect":
-                raise ClientGone()
-            self.complete = not message.get("more_body", False)
-            chunk = message.get("body", b"")
-            if chunk:
-                yield chunk
 
 
 async def wait_for_disconnect(receive: Receive) -> None:

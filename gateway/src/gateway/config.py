@@ -36,7 +36,10 @@ class Settings(ComponentSettings):
     # How long the upstream may stay silent (before its response starts, or between two chunks of
     # it). There is no total limit, so that long downloads and event streams are not cut off.
     timeout_seconds: float = Field(30.0, gt=0)
+    # Opening a connection to a service (502 when that fails), and also how long a request may wait
+    # for a free one when max_connections are all busy (503 then: the gateway's limit, not the service's).
     connect_timeout_seconds: float = Field(5.0, gt=0)
+    # Keep-alive connections to each service, busy or idle.
     max_connections: int = Field(512, ge=1)
     default_rate_limit_per_minute: int = Field(600, ge=1)
     # A change made elsewhere (the CLI, another replica) reaches this process within this time;

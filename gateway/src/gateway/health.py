@@ -7,8 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from gateway.http_upstream import HttpUpstream
 from gateway.state import GatewayState
-from gateway.upstreams import AsgiUpstream, HttpUpstream
+from gateway.upstreams import AsgiUpstream
 from quintet_shared.health import database_ready
 
 router = APIRouter(prefix="/health", tags=["health"])

@@ -5,7 +5,6 @@ import gc
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-import aiohttp
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.types import ASGIApp
@@ -13,21 +12,16 @@ from starlette.types import ASGIApp
 from gateway import registry
 from gateway.clientcache import ClientCache, ClientGrant
 from gateway.config import Settings
+from gateway.http_upstream import HttpUpstream
 from gateway.metrics import ProxyMetrics
 from gateway.migrate import migrate
 from gateway.proxy import Proxy
 from gateway.ratelimit import RateLimiter
-from gateway.upstreams import HttpUpstream, build_upstreams
+from gateway.upstream_pool import PoolLimits
+from gateway.upstreams import build_upstreams
 from quintet_shared.clock import Clock, system_clock
 from quintet_shared.db import make_engine
 from quintet_shared.metrics import Metrics
-
-# The caller's own headers win; aiohttp must not invent any (a Content-Type on a bodiless request,
-# an Accept-Encoding the caller did not ask for).
-_NO_AUTO_HEADERS = ("Accept", "Accept-Encoding", "User-Agent", "Content-Type")
-# Below uvicorn's 5 s keep-alive, so the gateway drops an idle connection before the service does
-# and never sends a request down a connection that is being closed.
-_KEEPALIVE_SECONDS = 4.0
 
 
 class RuntimeLike(Protocol):
@@ -50,7 +44,12 @@ class GatewayState:
         self.settings = settings
         self.runtime = runtime
         self.clock: Clock = runtime.clock if runtime is not None else system_clock
-        self.upstreams = build_upstreams(targets)
+        limits = PoolLimits(
+            max_connections=settings.max_connections,
+            connect_timeout=settings.connect_timeout_seconds,
+            silence_timeout=settings.timeout_seconds,
+        )
+        self.upstreams = build_upstreams(targets, limits)
         self.services = frozenset(self.upstreams)
         self.metrics = Metrics("gateway")
         self.clients = ClientCache(self._load_client, ttl=settings.client_cache_seconds)
@@ -63,7 +62,6 @@ class GatewayState:
         )
         self._run_migrations = run_migrations
         self._engine: Engine | None = runtime.engine if runtime is not None else None
-        self._session: aiohttp.ClientSession | None = None
 
     @property
     def engine(self) -> Engine:
@@ -77,10 +75,6 @@ class GatewayState:
         if self._run_migrations:
             url = self._engine.url.render_as_string(hide_password=False)
             await asyncio.to_thread(migrate, url)
-        self._session = _client_session(self.settings)
-        for upstream in self.upstreams.values():
-            if isinstance(upstream, HttpUpstream):
-                upstream.bind(self._session)
         # Everything built so far (frameworks, ORM, settings) lives as long as the process: keep it
         # out of the collector's full passes, which would otherwise walk it and stall the request
         # path for tens of milliseconds (measured in bench/gateway.py as p99 spikes).
@@ -90,8 +84,9 @@ class GatewayState:
         gc.set_threshold(50_000, 20, 100)
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
+        for upstream in self.upstreams.values():
+            if isinstance(upstream, HttpUpstream):
+                await upstream.close()
         if self.runtime is None and self._engine is not None:
             self._engine.dispose()  # the runtime's owner disposes of its engine
 
@@ -109,24 +104,3 @@ class GatewayState:
                 rate_limit_per_minute=client.rate_limit_per_minute,
                 active=client.active,
             )
-
-
-def _client_session(settings: Settings) -> aiohttp.ClientSession:
-    """One session for every upstream: its pool keeps connections alive across requests."""
-    connector = aiohttp.TCPConnector(
-        limit=settings.max_connections, limit_per_host=0, keepalive_timeout=_KEEPALIVE_SECONDS, ttl_dns_cache=300
-    )
-    # Per-phase limits only: a total would cut long streams, and each limit costs a timer on every
-    # request (waiting for a free pooled connection is therefore not bounded separately).
-    timeout = aiohttp.ClientTimeout(
-        total=None, sock_connect=settings.connect_timeout_seconds, sock_read=settings.timeout_seconds
-    )
-    return aiohttp.ClientSession(
-        connector=connector,
-        timeout=timeout,
-        cookie_jar=aiohttp.DummyCookieJar(),  # a shared jar would hand one caller's cookies to the next
-        auto_decompress=False,  # bodies pass through as the service encoded them
-        skip_auto_headers=_NO_AUTO_HEADERS,
-        trust_env=False,
-        raise_for_status=False,
-    )

@@ -11,7 +11,9 @@ from quintet_shared.tables import outbox_message
 @pytest.fixture
 def admin(serve, database_url, gateway_settings, admin_headers):
     app = create_app(
-        gateway_settings(database_url), upstreams={"readings": "http://127.0.0.1:9", "crm": "x"}, migrate=True
+        gateway_settings(database_url),
+        upstreams={"readings": "http://127.0.0.1:9", "crm": "http://127.0.0.1:9"},
+        migrate=True,
     )
     server = serve(app)
     client = httpx.Client(base_url=server.url, headers=admin_headers, timeout=10)
