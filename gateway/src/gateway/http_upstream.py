@@ -80,7 +80,7 @@ class HttpUpstream:
         head = b"GET %b HTTP/1.1\r\nhost: %b\r\naccept: */*\r\n\r\n" % (target, origin.host_header)
         connection, _ = await self._exchange("GET", head, None, None)
         try:
-            return connection.status, await connection.read_all()
+            return connection.status, await _read_all(connection)
         finally:
             self.pool.release(connection)
 
@@ -98,7 +98,7 @@ class HttpUpstream:
             connection, reused = await self._acquire()
         while True:
             try:
-                connection.begin(head, head_only=method == "HEAD")
+                connection.begin(head, head_only=method == "HEAD", body_follows=body is not None)
                 uploaded = body is None or await _upload(connection, body, length)
                 while not connection.head_done:
                     await connection.wait()
@@ -144,7 +144,7 @@ class HttpUpstream:
         length = connection.content_length
         if length is not None and length <= _SMALL_BODY:
             try:
-                content = await connection.read_all()
+                content = await _read_all(connection)
             except Exception as exc:
                 self._raise_as_problem(exc)
                 raise
@@ -220,6 +220,13 @@ def request_head(method: str, target: bytes, headers: Headers, host: bytes, has_
         return b"".join(parts), None if declared is None else int(declared)
     except ValueError:
         raise BadRequestBody("The Content-Length header is not a number.") from None
+
+
+async def _read_all(connection: UpstreamConnection) -> bytes:
+    parts = []
+    while data := await connection.read():
+        parts.append(data)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 async def _upload(connection: UpstreamConnection, receive: Receive, length: int | None) -> bool:

@@ -55,6 +55,7 @@ class UpstreamConnection(asyncio.Protocol):
         self._write_paused = self._read_paused = False
         self._chunks: deque[bytes] = deque()
         self._buffered = 0
+        self._held = b""  # a request head waiting for the first piece of its body
         self._parser: httptools.HttpResponseParser | None = None
         self._head_only = self._got_bytes = self._until_eof = self._chunked = False
         self.status = 0
@@ -63,10 +64,10 @@ class UpstreamConnection(asyncio.Protocol):
         self.has_request_id = self.head_done = self.keep_alive = False
         self.complete = True  # no exchange in progress: anything the service sends now is unasked for
 
-    def begin(self, head: bytes, *, head_only: bool) -> None:
-        """Send a request's head and get ready for its response. The parser carries on from one
-        response to the next, except after a HEAD: it would still wait for the body the headers
-        announced."""
+    def begin(self, head: bytes, *, head_only: bool, body_follows: bool) -> None:
+        """Send a request's head (with a body, together with its first piece: one segment rather
+        than two) and get ready for the response. The parser carries on from one response to the
+        next, except after a HEAD: it would still wait for the body the headers announced."""
         if not self.usable:  # closed since it was handed out: the request has not gone anywhere
             raise ConnectionDropped("the connection closed before the request went out")
         if self._parser is None or self._head_only:  # (still the previous exchange's)
@@ -75,7 +76,10 @@ class UpstreamConnection(asyncio.Protocol):
         self._got_bytes = self._until_eof = self._chunked = self.has_request_id = False
         self.head_done = self.complete = self.keep_alive = False
         self.headers, self.content_length = [], None
-        self.transport.write(head)
+        if body_follows:
+            self._held = head
+        else:
+            self.transport.write(head)
 
     @property
     def usable(self) -> bool:
@@ -93,11 +97,13 @@ class UpstreamConnection(asyncio.Protocol):
 
     def write(self, data: bytes) -> None:
         self._check_writable()
-        self.transport.write(data)
+        self.transport.writelines((self._held, data))
+        self._held = b""
 
     def write_chunk(self, data: bytes) -> None:
         self._check_writable()
-        self.transport.writelines((b"%x\r\n" % len(data), data, b"\r\n"))
+        self.transport.writelines((self._held, b"%x\r\n" % len(data), data, b"\r\n"))
+        self._held = b""
 
     async def drain(self) -> None:
         while self._write_paused:
@@ -121,12 +127,6 @@ class UpstreamConnection(asyncio.Protocol):
             self._read_paused = False
             self.transport.resume_reading()
         return data
-
-    async def read_all(self) -> bytes:
-        parts = []
-        while data := await self.read():
-            parts.append(data)
-        return parts[0] if len(parts) == 1 else b"".join(parts)
 
     def fail(self, error: BaseException) -> None:
         """Give up on this connection: whoever waits on it gets `error`."""
