@@ -11,11 +11,28 @@ Prints requests/s, p50 and p99 of both, the throughput ratio and the p50 the gat
 PASS/FAIL against the targets: >= 60 % of direct throughput, <= 1 ms added at p50. With several
 rounds the median round counts. Everything stops by itself; only loopback traffic.
 
+What the gateway runs on this path: uvicorn (uvloop, httptools) serving a raw ASGI dispatcher; the
+proxy checks the app id (cached), the grant and the rate limit, signs, and forwards over its own
+HTTP/1.1 client (gateway/upstream_connection.py, upstream_pool.py, http_upstream.py: asyncio
+protocols, httptools' response parser, a keep-alive pool per service). With aiohttp's client in its
+place the gateway reached 49-62 % of direct and added 2-4 ms at p50; aiohttp alone cost about
+120 us of CPU per request.
+
+Measured with the own client on a two-core machine: 11 runs of `--rounds 3` (two of 5) over an
+hour, other work coming and going on the host. Direct 8,100-11,200 requests/s (p50 2.6-4.0 ms, p99
+5.4-9.3 ms); through the gateway 6,200-8,900 requests/s (p50 3.3-4.8 ms, p99 8.4-12.5 ms). That is
+77-95 % of direct (median 79 %) and 0.33-1.14 ms added at p50 (median 0.85 ms): the throughput
+target holds with a wide margin, the p50 target in 7 of the 11 runs, the others over it by at most
+0.14 ms. With 32 connections in flight p50 is about 32 / throughput, so 1 ms added means about 76 %
+of direct. Under this load the gateway process spends ~75-90 us of CPU per request, about as much
+as the trivial upstream; a profile puts most of it in socket writes (the server's two per response,
+the client's one per request) and the event loop, and under a fifth in the gateway's own Python.
+
 Pinning (`taskset -c`): on a two-core machine wrk runs pinned to the last core, as in MEASURED.md,
 and the servers are left to the scheduler. Also pinning the gateway to the other core was measured
-in nine paired rounds against this: no difference beyond the noise (median share 56 % either way),
-so the simpler setup stays. With three or more cores wrk, the gateway and the upstream each get a
-core of their own.
+in nine paired rounds against this (with the earlier aiohttp client): no difference beyond the
+noise, so the simpler setup stays. With three or more cores wrk, the gateway and the upstream each
+get a core of their own.
 
 Run to run, this machine varies by up to a third in direct throughput alone (other work on the
 host): use --rounds 3 or more and read the median.
