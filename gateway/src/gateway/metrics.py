@@ -50,8 +50,8 @@ class ProxyMetrics:
         latency = HistogramMetricFamily(*_LATENCY, labels=["service"])
         for service, histogram in sorted(self._latency.items()):
             buckets, total = [], 0.0
-            for bound, count in zip((*_BOUNDS, float("inf")), histogram[:-1], strict=True):
-                total += count
+            for bound, hits in zip((*_BOUNDS, float("inf")), histogram[:-1], strict=True):
+                total += hits
                 buckets.append((_bucket_label(bound), total))
             latency.add_metric([service], buckets, sum_value=histogram[-1])
         yield latency
