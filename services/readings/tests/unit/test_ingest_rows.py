@@ -29,7 +29,7 @@ def test_values_that_fit_numeric_16_4(raw: str, stored: str) -> None:
     assert check_value(raw) == stored
 
 
-@pytest.mark.parametrize("raw", ["1e12", "0.00001", "NaN", "Infinity", "abc", ""])
+@pytest.mark.parametrize("raw", ["1e12", "1e99", "0.00001", "NaN", "Infinity", "abc", ""])
 def test_values_that_do_not_fit(raw: str) -> None:
     assert check_value(raw) is None
 

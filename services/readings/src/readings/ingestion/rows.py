@@ -25,7 +25,8 @@ def check_value(value: str) -> str | None:
         number = Decimal(value.strip())
     except InvalidOperation:
         return None
-    if not number.is_finite() or number != number.quantize(Decimal("0.0001")) or abs(number) >= 10**12:
+    # magnitude first: quantize raises for a number with more digits than the context holds
+    if not number.is_finite() or abs(number) >= 10**12 or number != number.quantize(Decimal("0.0001")):
         return None
     return format(number, "f")
 
