@@ -49,12 +49,13 @@ def test_problems_that_would_fail_a_whole_statement() -> None:
 
 
 def test_copy_lines_escape_and_use_null_markers() -> None:
-    line = CopyFormatter().line(3, reading(meter_serial="a\tb", meter_kind=MeterKind.INTERVAL, time_code=1), "1")
-    assert line == "3\t7\t0300111001601606068240\ta\\tb\t\\N\tinterval\t2023-11-30T15:00:00+00:00\t1\t\\N\t1\t\\N\n"
+    item = reading(meter_serial="a\tb", meter_kind=MeterKind.INTERVAL, time_code=1, method="\\")
+    assert CopyFormatter().reading(3, 2, item, "1") == "3\t7\t2\t2023-11-30T15:00:00+00:00\t1\t\\N\t1\t\\\\\n"
+    assert CopyFormatter().group(2, 3, item) == "2\t3\t0300111001601606068240\ta\\tb\t\\N\tinterval\n"
 
 
 def test_sqlite_rows_store_times_as_the_orm_does() -> None:
-    assert SqliteFormatter().row(1, reading(), "1")[6] == "2023-11-30 15:00:00.000000"
+    assert SqliteFormatter().reading(1, 1, reading(), "1")[3] == "2023-11-30 15:00:00.000000"
 
 
 def test_the_error_log_counts_all_and_keeps_the_first() -> None:

@@ -15,6 +15,8 @@ MAX_NAME = 200
 _PLAIN_VALUE = re.compile(r"-?\d{1,12}(?:\.\d{0,4})?")
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 _CACHE_LIMIT = 10_000  # the caches below keep recent keys only, so memory stays bounded
+NULL = "\\N"
+_SMALL: dict[int | None, str] = {None: NULL, **{number: str(number) for number in range(1441)}}  # codes, minutes
 
 
 def check_value(value: str) -> str | None:
@@ -57,21 +59,20 @@ def row_problem(reading: ParsedReading) -> str | None:
 
 
 class CopyFormatter:
-    """Rows in PostgreSQL's COPY text format. Identifiers and times repeat from row to row (48
-    half-hours per meter and day), so their escaped forms are cached."""
+    """Staging rows in PostgreSQL's COPY text format. A reading row carries only what varies per
+    reading; the supply point and meter are written once per run (a group row). Times, methods
+    and small numbers repeat from row to row, so their text forms are cached."""
 
     def __init__(self) -> None:
-        self._texts: dict[str, str] = {}
+        self._texts: dict[str | None, str] = {None: NULL}
         self._times: dict[datetime, str] = {}
 
     def text(self, value: str | None) -> str:
-        if value is None:
-            return "\\N"
         cached = self._texts.get(value)
         if cached is None:
             if len(self._texts) > _CACHE_LIMIT:
-                self._texts.clear()
-            cached = self._texts[value] = value.translate(_COPY_ESCAPES)
+                self._texts = {None: NULL}
+            cached = self._texts[value] = value.translate(_COPY_ESCAPES)  # type: ignore[union-attr]
         return cached
 
     def time(self, value: datetime) -> str:
@@ -82,22 +83,25 @@ class CopyFormatter:
             cached = self._times[value] = value.astimezone(UTC).isoformat()
         return cached
 
-    def line(self, seq: int, r: ParsedReading, value: str) -> str:
-        text = self.text
+    def reading(self, seq: int, grp: int, r: ParsedReading, value: str) -> str:
         return (
-            f"{seq}\t{r.line}\t{text(r.identifier)}\t{text(r.meter_serial)}\t{text(r.manufacturer)}\t"
-            f"{text(r.meter_kind)}\t{self.time(r.read_at)}\t{value}\t"
-            f"{_int(r.interval_minutes)}\t{_int(r.time_code)}\t{text(r.method)}\n"
+            f"{seq}\t{r.line}\t{grp}\t{self.time(r.read_at)}\t{value}\t"
+            f"{_int(r.interval_minutes)}\t{_int(r.time_code)}\t{self.text(r.method)}\n"
         )
+
+    def group(self, grp: int, first_seq: int, r: ParsedReading) -> str:
+        text, kind = self.text, None if r.meter_kind is None else str(r.meter_kind.value)
+        meter = f"{text(r.meter_serial)}\t{text(r.manufacturer)}\t{text(kind)}"
+        return f"{grp}\t{first_seq}\t{text(r.identifier)}\t{meter}\n"
 
 
 def _int(value: int | None) -> str:
-    return "\\N" if value is None else str(value)
+    return _SMALL.get(value) or str(value)
 
 
 class SqliteFormatter:
-    """Rows as SQLite parameters: times in the text form SQLAlchemy stores (naive UTC, microseconds),
-    so that the set-based insert writes exactly what the ORM would."""
+    """Staging rows as SQLite parameters: times in the text form SQLAlchemy stores (naive UTC,
+    microseconds), so that the set-based insert writes exactly what the ORM would."""
 
     def __init__(self) -> None:
         self._times: dict[datetime, str] = {}
@@ -110,18 +114,9 @@ class SqliteFormatter:
             cached = self._times[value] = value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
         return cached
 
-    def row(self, seq: int, r: ParsedReading, value: str) -> tuple[object, ...]:
+    def reading(self, seq: int, grp: int, r: ParsedReading, value: str) -> tuple[object, ...]:
+        return (seq, r.line, grp, self.time(r.read_at), value, r.interval_minutes, r.time_code, r.method)
+
+    def group(self, grp: int, first_seq: int, r: ParsedReading) -> tuple[object, ...]:
         kind = None if r.meter_kind is None else str(r.meter_kind.value)
-        return (
-            seq,
-            r.line,
-            r.identifier,
-            r.meter_serial,
-            r.manufacturer,
-            kind,
-            self.time(r.read_at),
-            value,
-            r.interval_minutes,
-            r.time_code,
-            r.method,
-        )
+        return (grp, first_seq, r.identifier, r.meter_serial, r.manufacturer, kind)

@@ -1,6 +1,5 @@
 """`ingest_file`: one client file into supply points, meters and readings, in one transaction."""
 
-from collections.abc import Iterable
 from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
@@ -10,12 +9,12 @@ from quintet_shared.clock import Clock, system_clock
 from quintet_shared.envelope import Envelope
 from quintet_shared.outbox import add_event
 from readings.events import FILE_INGESTED, FileIngested
-from readings.formats.base import Parsed, ParsedReading, Parser
+from readings.formats.base import Parser
 from readings.ingestion import resolve
 from readings.ingestion.result import EarlierIngestion, ErrorLog, FileStatus, IngestResult, LineError
-from readings.ingestion.rows import check_value, meta_problem, row_problem
 from readings.ingestion.source import HashingSource, Progress
-from readings.ingestion.staging import StagingWriter, staging_writer
+from readings.ingestion.stager import stage
+from readings.ingestion.staging import staging_sink
 from readings.models import IngestedFile
 
 
@@ -42,9 +41,10 @@ def ingest_file(
     """
     source = HashingSource(stream, total=size, progress=progress)
     parse_errors = ErrorLog()
-    with staging_writer(session) as writer:
-        staged = _stage(parser.parse(source.reader, timezone=timezone), writer, parse_errors)
+    with staging_sink(session) as sink:
+        staged = stage(parser.parse(source.reader, timezone=timezone), sink, parse_errors)
     sha256 = source.sha256()
+    resolve.lock_client(session, client)
     supply_points = resolve.prepare(session)
     bad = resolve.find_bad_rows(session, client=client)
     rejected = parse_errors.count + bad
@@ -90,32 +90,6 @@ def _result(session: Session, record: IngestedFile, errors: list[LineError]) -> 
         errors=errors,
         earlier=_earlier(session, record),
     )
-
-
-def _stage(items: Iterable[Parsed], writer: StagingWriter, errors: ErrorLog) -> int:
-    """Stream the parsed readings into staging; returns how many were staged."""
-    staged = 0
-    last: ParsedReading | None = None
-    meta_issue: str | None = None
-    for item in items:
-        if not isinstance(item, ParsedReading):
-            errors.add(item.line, item.message)
-            continue
-        if last is None or not _same_meta(item, last):
-            meta_issue = meta_problem(item)
-            last = item
-        issue = meta_issue or row_problem(item)
-        value = check_value(item.value) if issue is None else None
-        if value is None:
-            errors.add(item.line, issue or f"value {item.value!r} does not fit a decimal (16,4)")
-            continue
-        staged += 1
-        writer.write(staged, item, value)
-    return staged
-
-
-def _same_meta(a: ParsedReading, b: ParsedReading) -> bool:
-    return a.identifier == b.identifier and a.meter_serial == b.meter_serial and a.manufacturer == b.manufacturer
 
 
 def _earlier(session: Session, record: IngestedFile) -> EarlierIngestion | None:
