@@ -22,6 +22,7 @@ from readings.ingestion import FileStatus, ingest_file
 from readings.models import IngestedFile, Meter, MeterKind, Reading, SupplyPoint
 
 UTC_ZONE = ZoneInfo("UTC")
+pytestmark = pytest.mark.usefixtures("chunk_size")
 
 
 class LineParser:
@@ -146,3 +147,20 @@ def test_supply_points_are_per_client(engine) -> None:
     result = ingest(engine, FILE, client="b")
     assert result.new_readings == 4
     assert (count(engine, SupplyPoint), count(engine, Reading)) == (4, 8)
+
+
+def test_a_meter_that_comes_back_is_held_to_its_first_kind(engine) -> None:
+    result = ingest(
+        engine,
+        "\n".join(
+            [
+                "sp1,m1,interval,2023-12-01T00:00:00+00:00,1",
+                "sp1,m2,accumulation,2023-12-01T00:00:00+00:00,2",
+                "sp1,m1,accumulation,2023-12-02T00:00:00+00:00,3",
+                "sp1,m1,interval,2023-12-03T00:00:00+00:00,4",
+            ]
+        ),
+    )
+    message = "a reading of kind accumulation for meter m1, which is of kind interval"
+    assert [(e.line, e.message) for e in result.errors] == [(3, message)]
+    assert (result.new_readings, count(engine, Meter), count(engine, Reading)) == (3, 2, 3)

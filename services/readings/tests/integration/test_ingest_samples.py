@@ -21,6 +21,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 POTATOES = (FIXTURES / "potatoes" / "readings.json").read_bytes()
 CARROTS = (FIXTURES / "carrots" / "readings.txt").read_bytes()
 LINES = CARROTS.decode().split("\n")
+pytestmark = pytest.mark.usefixtures("chunk_size")
 
 
 @pytest.fixture

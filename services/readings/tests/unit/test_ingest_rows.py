@@ -51,7 +51,7 @@ def test_problems_that_would_fail_a_whole_statement() -> None:
 def test_copy_lines_escape_and_use_null_markers() -> None:
     item = reading(meter_serial="a\tb", meter_kind=MeterKind.INTERVAL, time_code=1, method="\\")
     assert CopyFormatter().reading(3, 2, item, "1") == "3\t7\t2\t2023-11-30T15:00:00+00:00\t1\t\\N\t1\t\\\\\n"
-    assert CopyFormatter().group(2, 3, item) == "2\t3\t0300111001601606068240\ta\\tb\t\\N\tinterval\n"
+    assert CopyFormatter().group(2, 3, item, False) == "2\t3\t0300111001601606068240\ta\\tb\t\\N\tinterval\tf\n"
 
 
 def test_sqlite_rows_store_times_as_the_orm_does() -> None:

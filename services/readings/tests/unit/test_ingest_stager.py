@@ -15,13 +15,15 @@ AT = datetime(2023, 12, 1, tzinfo=UTC)
 class ListSink:
     def __init__(self) -> None:
         self.groups: list[tuple[int, int, str, str | None]] = []
+        self.revisits: list[bool] = []
         self.readings: list[tuple[int, int, int]] = []  # seq, group, line
 
     def reading(self, seq: int, grp: int, reading: ParsedReading, value: str) -> None:
         self.readings.append((seq, grp, reading.line))
 
-    def group(self, grp: int, first_seq: int, reading: ParsedReading) -> None:
+    def group(self, grp: int, first_seq: int, reading: ParsedReading, revisit: bool) -> None:
         self.groups.append((grp, first_seq, reading.identifier, reading.meter_serial))
+        self.revisits.append(revisit)
 
 
 def reading(line: int, identifier: str, serial: str | None, minutes: int, value: str = "1") -> ParsedReading:
@@ -49,7 +51,7 @@ def test_runs_become_groups_and_a_returning_meter_a_new_group() -> None:
     assert stager.stage(items, sink, errors) == 5
     assert sink.groups == [(1, 1, "sp1", "m1"), (2, 3, "sp1", "m2"), (3, 4, "sp2", None), (4, 5, "sp1", "m1")]
     assert [grp for _, grp, _ in sink.readings] == [1, 1, 2, 3, 4]
-    assert errors.count == 0
+    assert sink.revisits == [False, False, False, True] and errors.count == 0
 
 
 def test_a_repeated_time_inside_a_run_names_the_first_line() -> None:
@@ -77,3 +79,11 @@ def test_a_long_run_is_split_so_memory_stays_bounded(monkeypatch: pytest.MonkeyP
     sink = ListSink()
     assert stager.stage([reading(n, "sp1", "m1", 30 * n) for n in range(1, 8)], sink, ErrorLog()) == 7
     assert [grp for _, grp, _ in sink.readings] == [1, 1, 1, 2, 2, 2, 3]
+    assert sink.revisits == [False, True, True]  # the database compares the parts
+
+
+def test_past_its_key_memory_every_unremembered_group_is_flagged(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stager, "KEY_MEMORY", 2)
+    sink = ListSink()
+    stager.stage([reading(n, f"sp{n}", None, 0) for n in range(1, 5)], sink, ErrorLog())
+    assert sink.revisits == [False, False, True, True]

@@ -89,10 +89,10 @@ class CopyFormatter:
             f"{_int(r.interval_minutes)}\t{_int(r.time_code)}\t{self.text(r.method)}\n"
         )
 
-    def group(self, grp: int, first_seq: int, r: ParsedReading) -> str:
+    def group(self, grp: int, first_seq: int, r: ParsedReading, revisit: bool) -> str:
         text, kind = self.text, None if r.meter_kind is None else str(r.meter_kind.value)
         meter = f"{text(r.meter_serial)}\t{text(r.manufacturer)}\t{text(kind)}"
-        return f"{grp}\t{first_seq}\t{text(r.identifier)}\t{meter}\n"
+        return f"{grp}\t{first_seq}\t{text(r.identifier)}\t{meter}\t{'t' if revisit else 'f'}\n"
 
 
 def _int(value: int | None) -> str:
@@ -117,6 +117,6 @@ class SqliteFormatter:
     def reading(self, seq: int, grp: int, r: ParsedReading, value: str) -> tuple[object, ...]:
         return (seq, r.line, grp, self.time(r.read_at), value, r.interval_minutes, r.time_code, r.method)
 
-    def group(self, grp: int, first_seq: int, r: ParsedReading) -> tuple[object, ...]:
+    def group(self, grp: int, first_seq: int, r: ParsedReading, revisit: bool) -> tuple[object, ...]:
         kind = None if r.meter_kind is None else str(r.meter_kind.value)
-        return (grp, first_seq, r.identifier, r.meter_serial, r.manufacturer, kind)
+        return (grp, first_seq, r.identifier, r.meter_serial, r.manufacturer, kind, revisit)

@@ -3,20 +3,31 @@
 Readings come in runs: consecutive readings of the same supply point and meter (a carrots meter
 block, a potatoes supply point). Each run is a group: its identifiers are checked and written once.
 A time that repeats inside a run is a duplicate, reported here with the line it repeats, so the
-usual file needs no duplicate search in the database. Only a supply point or meter that comes back
-in a later run (or a run longer than RUN_MEMORY, which is split) makes the database compare
-groups (resolve.py). Memory: the current run's times, at most RUN_MEMORY of them.
+usual file needs no duplicate search in the database. A group whose supply point and meter came
+before in the file (a revisit, or the rest of a run longer than RUN_MEMORY, which is split) is
+flagged: only such groups make the database compare times across runs (resolve.py).
+
+Memory: the current run's times (at most RUN_MEMORY) and the supply point and meter keys met so
+far (at most KEY_MEMORY; past that, every group of a key not remembered is flagged, which is
+slower but never wrong).
 """
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Protocol
 
 from readings.formats.base import Parsed, ParsedReading
 from readings.ingestion.result import ErrorLog
 from readings.ingestion.rows import check_value, meta_problem, row_problem
-from readings.ingestion.staging import StagingSink
 
 RUN_MEMORY = 100_000
+KEY_MEMORY = 200_000
+
+
+class StagingSink(Protocol):
+    def reading(self, seq: int, grp: int, reading: ParsedReading, value: str) -> None: ...
+
+    def group(self, grp: int, first_seq: int, reading: ParsedReading, revisit: bool) -> None: ...
 
 
 def stage(items: Iterable[Parsed], sink: StagingSink, errors: ErrorLog) -> int:
@@ -26,6 +37,7 @@ def stage(items: Iterable[Parsed], sink: StagingSink, errors: ErrorLog) -> int:
     run_issue: str | None = None
     group_open = False
     times: dict[datetime, int] = {}
+    keys = _Keys()
     for item in items:
         if type(item) is not ParsedReading:
             errors.add(item.line, item.message)
@@ -47,6 +59,23 @@ def stage(items: Iterable[Parsed], sink: StagingSink, errors: ErrorLog) -> int:
         if not group_open:
             grp += 1
             group_open = True
-            sink.group(grp, seq, item)
+            sink.group(grp, seq, item, keys.revisit((item.identifier, item.meter_serial)))
         sink.reading(seq, grp, item, value)
     return seq
+
+
+class _Keys:
+    """The supply point and meter keys met so far, up to KEY_MEMORY of them."""
+
+    def __init__(self) -> None:
+        self.seen: set[tuple[str, str | None]] = set()
+        self.forgot = False
+
+    def revisit(self, key: tuple[str, str | None]) -> bool:
+        if key in self.seen:
+            return True
+        if len(self.seen) >= KEY_MEMORY:
+            self.seen.clear()
+            self.forgot = True
+        self.seen.add(key)
+        return self.forgot

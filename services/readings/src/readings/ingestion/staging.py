@@ -1,53 +1,68 @@
-"""The staging tables: every parsed reading lands here first, streamed as it is parsed.
+"""The staging tables, and loading one chunk of formatted rows into them.
 
-Two temporary tables of this transaction: `ingest_row` holds what varies per reading, and
-`ingest_group` one row per run of readings of the same supply point and meter (see stager.py), so
-the identifiers are written and joined once per run, not once per reading. PostgreSQL gets the
-rows through `COPY` on the session's own connection (the server stores rows while Python parses
-the next ones) and the groups, which must wait for that stream to end, from a spooled file; SQLite
-gets batched `executemany`. No index: loading stays at bare-COPY speed.
+Temporary tables of this transaction: `ingest_row` holds what varies per reading, and there is one
+group per run of readings of the same supply point and meter (see stager.py), so identifiers are
+written and joined once per run, not once per reading. A chunk's groups arrive in
+`ingest_chunk_group` and, once resolved to ids, move to `ingest_group`. PostgreSQL gets each chunk
+through `COPY` on the session's own connection; SQLite through `executemany`. The rows table has no
+index, so loading stays at bare-COPY speed: a chunk's rows are found by position (`chunk_rows`).
 """
 
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import IO, Any, Protocol
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import text
 from sqlmodel import Session
 
-from readings.formats.base import ParsedReading
 from readings.ingestion.rows import CopyFormatter, SqliteFormatter
 
 ROWS = "ingest_row"
 GROUPS = "ingest_group"
+CHUNK_GROUPS = "ingest_chunk_group"
+ERRORS = "ingest_error"
 ROW_COLUMNS = "seq, line, grp, read_at, value, interval_minutes, time_code, method"
-GROUP_COLUMNS = "grp, first_seq, identifier, serial, manufacturer, kind"
+GROUP_COLUMNS = "grp, first_seq, identifier, serial, manufacturer, kind, revisit"
 _TYPES = {
     # seq orders the rows as parsed (a JSON line may hold several readings); line is for reports.
-    # A group's supply point and meter ids, and whether its supply point is new, come later.
     "postgresql": (
         "seq bigint NOT NULL, line integer NOT NULL, grp integer NOT NULL, read_at timestamptz NOT NULL, "
         "value numeric NOT NULL, interval_minutes integer, time_code integer, method text",
         "grp integer NOT NULL, first_seq bigint NOT NULL, identifier text NOT NULL, serial text, "
-        "manufacturer text, kind text, expected text, supply_point_id integer, meter_id integer, fresh boolean",
+        "manufacturer text, kind text, revisit boolean NOT NULL",
     ),
     "sqlite": (
-        "seq INTEGER NOT NULL, line INTEGER NOT NULL, grp INTEGER NOT NULL, read_at TEXT NOT NULL, "
+        # seq as the rowid: SQLite finds a chunk's rows by a range of it
+        "seq INTEGER PRIMARY KEY, line INTEGER NOT NULL, grp INTEGER NOT NULL, read_at TEXT NOT NULL, "
         "value NUMERIC NOT NULL, interval_minutes INTEGER, time_code INTEGER, method TEXT",
         "grp INTEGER NOT NULL, first_seq INTEGER NOT NULL, identifier TEXT NOT NULL, serial TEXT, "
-        "manufacturer TEXT, kind TEXT, expected TEXT, supply_point_id INTEGER, meter_id INTEGER, fresh BOOLEAN",
+        "manufacturer TEXT, kind TEXT, revisit BOOLEAN NOT NULL",
     ),
 }
-SQLITE_BATCH = 5000
-COPY_BATCH = 2000  # rows joined into one write: one call per row would cost more than the row
-_SPOOL_MEMORY = 4 << 20  # group rows beyond this go to a temporary file
+# A resolved group: its supply point and meter, the meter's kind, and how its rows may land.
+_RESOLVED = (
+    "grp integer NOT NULL, identifier text NOT NULL, serial text, kind text, expected text, "
+    "supply_point_id integer NOT NULL, meter_id integer, revisit boolean NOT NULL, fresh boolean NOT NULL, "
+    "good boolean NOT NULL"
+)
+_ERROR_COLUMNS = "seq bigint NOT NULL, line integer NOT NULL, message text NOT NULL"
 
 
-class StagingSink(Protocol):
-    def reading(self, seq: int, grp: int, reading: ParsedReading, value: str) -> None: ...
+@dataclass
+class Chunk:
+    """Consecutive staged readings, formatted for the database, and the groups they open."""
 
-    def group(self, grp: int, first_seq: int, reading: ParsedReading) -> None: ...
+    rows: Any  # COPY text (PostgreSQL) or a list of parameter tuples (SQLite)
+    groups: Any
+    after_seq: int  # its rows are seq after_seq + 1 ... in file order
+    first_grp: int  # the group of its first row: the last chunk's last group, or a new one
+
+
+def dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def formatter_for(session: Session) -> CopyFormatter | SqliteFormatter:
+    return CopyFormatter() if dialect(session) == "postgresql" else SqliteFormatter()
 
 
 def create_temp_table(session: Session, name: str, columns: str) -> None:
@@ -58,81 +73,52 @@ def create_temp_table(session: Session, name: str, columns: str) -> None:
     session.execute(text(f"CREATE TEMP TABLE {name} ({columns}){suffix}"))
 
 
-def dialect(session: Session) -> str:
-    return session.get_bind().dialect.name
-
-
-@contextmanager
-def staging_sink(session: Session) -> Iterator[StagingSink]:
+def create_staging(session: Session) -> None:
     row_types, group_types = _TYPES[dialect(session)]
     create_temp_table(session, ROWS, row_types)
-    create_temp_table(session, GROUPS, group_types)
+    create_temp_table(session, CHUNK_GROUPS, group_types)
+    create_temp_table(session, GROUPS, _RESOLVED)
+    create_temp_table(session, ERRORS, _ERROR_COLUMNS)
+    session.execute(text(f"CREATE INDEX ix_{GROUPS}_grp ON {GROUPS} (grp)"))
+
+
+def load(session: Session, chunk: Chunk) -> dict[str, object]:
+    """Append the chunk's rows to staging and put its groups in CHUNK_GROUPS, in place of the last
+    chunk's; returns the parameters that `chunk_rows` needs to find the rows."""
+    position: dict[str, object] = {"after_seq": chunk.after_seq}
+    # TRUNCATE on PostgreSQL: deleted rows would stay behind in the table until commit
+    empty = "TRUNCATE" if dialect(session) == "postgresql" else "DELETE FROM"
+    session.execute(text(f"{empty} {CHUNK_GROUPS}"))
+    driver: Any = session.connection().connection.driver_connection
     if dialect(session) == "postgresql":
-        with _copy_sink(session) as copy_sink:
-            yield copy_sink
+        # The COPY not reachable through the ORM, on the raw psycopg connection of the transaction.
+        with driver.cursor() as cursor:
+            size = f"SELECT pg_relation_size('{ROWS}') / current_setting('block_size')::int"
+            blocks = int(cursor.execute(size).fetchone()[0])
+            # Rows are only ever appended: the chunk starts in the last page of the ones before.
+            position["start"] = f"({max(blocks - 1, 0)},0)"
+            with cursor.copy(f"COPY {ROWS} ({ROW_COLUMNS}) FROM STDIN") as copy:
+                copy.write(chunk.rows)
+            with cursor.copy(f"COPY {CHUNK_GROUPS} ({GROUP_COLUMNS}) FROM STDIN") as copy:
+                copy.write(chunk.groups)
     else:
-        batch_sink = _SqliteSink(session)
-        yield batch_sink
-        batch_sink.flush()
+        cursor = driver.cursor()
+        cursor.executemany(f"INSERT INTO {ROWS} ({ROW_COLUMNS}) VALUES ({', '.join('?' * 8)})", chunk.rows)
+        groups = f"INSERT INTO {CHUNK_GROUPS} ({GROUP_COLUMNS}) VALUES ({', '.join('?' * 7)})"
+        cursor.executemany(groups, chunk.groups)
+    return position
 
 
-class _CopySink:
-    def __init__(self, copy: Any, groups: IO[str]) -> None:
-        self.copy = copy
-        self.groups = groups
-        self.format = CopyFormatter()
-        self.pending: list[str] = []
-
-    def reading(self, seq: int, grp: int, reading: ParsedReading, value: str) -> None:
-        self.pending.append(self.format.reading(seq, grp, reading, value))
-        if len(self.pending) >= COPY_BATCH:
-            self.flush()
-
-    def group(self, grp: int, first_seq: int, reading: ParsedReading) -> None:
-        self.groups.write(self.format.group(grp, first_seq, reading))
-
-    def flush(self) -> None:
-        if self.pending:
-            self.copy.write("".join(self.pending))
-            self.pending.clear()
+def chunk_rows(session: Session) -> str:
+    """The condition on `s` (a staged row) that selects the chunk just loaded, without a scan of
+    the rows before it: a TID range scan on PostgreSQL, a rowid range on SQLite."""
+    if dialect(session) == "postgresql":
+        return "s.ctid >= CAST(:start AS tid) AND s.seq > :after_seq"
+    return "s.seq > :after_seq"
 
 
-@contextmanager
-def _copy_sink(session: Session) -> Iterator[_CopySink]:
-    # The raw psycopg connection of the session's transaction: COPY is not reachable through the ORM.
-    driver = session.connection().connection.driver_connection
-    assert driver is not None
-    with (
-        tempfile.SpooledTemporaryFile(_SPOOL_MEMORY, mode="w+", encoding="utf-8") as groups,
-        driver.cursor() as cursor,
-    ):
-        with cursor.copy(f"COPY {ROWS} ({ROW_COLUMNS}) FROM STDIN") as copy:
-            sink = _CopySink(copy, groups)
-            yield sink
-            sink.flush()
-        groups.seek(0)
-        with cursor.copy(f"COPY {GROUPS} ({GROUP_COLUMNS}) FROM STDIN") as copy:
-            while block := groups.read(1 << 20):
-                copy.write(block)
-
-
-class _SqliteSink:
-    def __init__(self, session: Session) -> None:
-        self.cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
-        self.format = SqliteFormatter()
-        self.pending: list[tuple[object, ...]] = []
-        self.rows_sql = f"INSERT INTO {ROWS} ({ROW_COLUMNS}) VALUES ({', '.join('?' * 8)})"
-        self.groups_sql = f"INSERT INTO {GROUPS} ({GROUP_COLUMNS}) VALUES ({', '.join('?' * 6)})"
-
-    def reading(self, seq: int, grp: int, reading: ParsedReading, value: str) -> None:
-        self.pending.append(self.format.reading(seq, grp, reading, value))
-        if len(self.pending) >= SQLITE_BATCH:
-            self.flush()
-
-    def group(self, grp: int, first_seq: int, reading: ParsedReading) -> None:
-        self.cursor.execute(self.groups_sql, self.format.group(grp, first_seq, reading))
-
-    def flush(self) -> None:
-        if self.pending:
-            self.cursor.executemany(self.rows_sql, self.pending)
-            self.pending.clear()
+def drop_staging(session: Session) -> None:
+    """SQLite keeps temporary tables with its pooled connection; PostgreSQL drops them at commit."""
+    if dialect(session) == "sqlite":
+        for name in (ROWS, CHUNK_GROUPS, GROUPS, ERRORS, "ingest_split_row"):
+            session.execute(text(f"DROP TABLE IF EXISTS {name}"))

@@ -1,5 +1,6 @@
 """`ingest_file`: one client file into supply points, meters and readings, in one transaction."""
 
+from collections.abc import Callable
 from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
@@ -11,10 +12,11 @@ from quintet_shared.outbox import add_event
 from readings.events import FILE_INGESTED, FileIngested
 from readings.formats.base import Parser
 from readings.ingestion import resolve
+from readings.ingestion.chunks import ChunkBuilder, chunks_from_thread
 from readings.ingestion.result import EarlierIngestion, ErrorLog, FileStatus, IngestResult, LineError
 from readings.ingestion.source import HashingSource, Progress
 from readings.ingestion.stager import stage
-from readings.ingestion.staging import staging_sink
+from readings.ingestion.staging import Chunk, create_staging, drop_staging, formatter_for, load
 from readings.models import IngestedFile
 
 
@@ -41,34 +43,61 @@ def ingest_file(
     """
     source = HashingSource(stream, total=size, progress=progress)
     parse_errors = ErrorLog()
-    with staging_sink(session) as sink:
-        staged = stage(parser.parse(source.reader, timezone=timezone), sink, parse_errors)
-    sha256 = source.sha256()
-    resolve.lock_client(session, client)
-    supply_points = resolve.prepare(session)
-    bad = resolve.find_bad_rows(session, client=client)
-    rejected = parse_errors.count + bad
-    status = FileStatus.INGESTED if not rejected else FileStatus.REJECTED if strict else FileStatus.PARTIAL
     record = IngestedFile(
         client=client,
         name=name[:255],
-        sha256=sha256,
+        sha256="",  # known once the file is read
         format=parser.name,
-        size_bytes=source.size,
-        supply_points=supply_points,
-        rejected=rejected,
+        size_bytes=0,
         strict=strict,
-        status=status.value,
+        status=FileStatus.INGESTED.value,
         created_at=clock(),
     )
     session.add(record)
     session.flush()  # the file's id, which every new reading refers to
     assert record.id is not None
-    if status is not FileStatus.REJECTED:
-        record.new_readings = resolve.land(session, client=client, file_id=record.id, now=record.created_at)
-        record.duplicates = staged - bad - record.new_readings
+    resolve.lock_client(session, client)
+    floor = resolve.point_floor(session)
+    create_staging(session)
+    formatter = formatter_for(session)
+    staged: list[int] = []
+
+    def produce(emit: Callable[[Chunk], None]) -> None:
+        builder = ChunkBuilder(formatter, emit)
+        staged.append(stage(parser.parse(source.reader, timezone=timezone), builder, parse_errors))
+        builder.cut()
+
+    landing = session.begin_nested()  # strict mode rolls back to here
+    new, kinds = 0, resolve.GroupKinds()
+    with chunks_from_thread(produce) as chunks:
+        for chunk in chunks:
+            position = load(session, chunk)
+            new += resolve.land_chunk(
+                session,
+                client=client,
+                file_id=record.id,
+                now=record.created_at,
+                floor=floor,
+                position=position,
+                first_grp=chunk.first_grp,
+                kinds=kinds,
+            )
+    resolve.find_repeats(session)
+    bad = resolve.rejected(session)
     errors = parse_errors.merged(resolve.first_errors(session, parse_errors.limit))
-    resolve.drop_temp_tables(session)
+    rejected, supply_points = parse_errors.count + bad, resolve.supply_points(session)
+    # The savepoint ends before the record changes: rolling it back expires what changed inside it.
+    if strict and rejected:
+        landing.rollback()
+        status, new, duplicates = FileStatus.REJECTED, 0, 0
+    else:
+        landing.commit()
+        status, duplicates = FileStatus.PARTIAL if rejected else FileStatus.INGESTED, staged[0] - bad - new
+    record.status, record.rejected, record.supply_points = status.value, rejected, supply_points
+    record.new_readings, record.duplicates = new, duplicates
+    drop_staging(session)
+    record.sha256, record.size_bytes = source.sha256(), source.size
+    session.add(record)
     result = _result(session, record, errors)
     add_event(session, _event(result, clock))
     return result
