@@ -44,6 +44,7 @@ format: setup
 
 bench: setup
 	$(BIN)/python bench/gateway.py
+	$(BIN)/python bench/readings_ingest.py
 
 clean:
 	rm -rf $(VENV) var
