@@ -1,7 +1,8 @@
-"""Ingestion of client files: parse as a stream into a staging table, then land rows set-based.
+"""Ingestion of client files: parsed as a stream in a thread of its own, landed chunk by chunk.
 
-Python memory stays constant whatever the file size: rows are written to staging as the parser
-yields them (COPY on PostgreSQL, batched inserts on SQLite) and the database does the rest.
+Python memory stays bounded whatever the file size: the parser's readings are formatted into
+chunks (chunks.py), each chunk is loaded into staging tables (COPY on PostgreSQL, batched inserts
+on SQLite) and landed set-based (resolve.py) while the next one is parsed.
 """
 
 from readings.ingestion.result import FileStatus, IngestResult, LineError
