@@ -11,6 +11,7 @@ import pytest
 import uvicorn
 
 from gateway.config import Settings
+from quintet_shared.http_server import server_options
 
 SECRET = "test-gateway-secret"
 ADMIN_TOKEN = "test-admin-token"
@@ -26,7 +27,8 @@ class ThreadServer:
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        options = {"log_level": "warning", "lifespan": "on", "http": "httptools", **config}
+        # Served as `<component> serve` serves (uvloop, the coalescing protocol), unless a test says otherwise.
+        options = {"log_level": "warning", "lifespan": "on", **server_options(), **config}
         self.server = uvicorn.Server(uvicorn.Config(app, **options))
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 

@@ -7,6 +7,7 @@ import typer
 import uvicorn
 
 from quintet_shared.component import ComponentDefinition, database_url
+from quintet_shared.http_server import server_options
 from quintet_shared.logs import configure_logging
 from quintet_shared.migrations import upgrade
 from quintet_shared.runtime import Runtime
@@ -28,12 +29,9 @@ def component_cli(definition: ComponentDefinition) -> typer.Typer:
             host=host,
             port=port,
             workers=workers,
-            loop="uvloop",
-            http="httptools",
             lifespan="on",
-            access_log=False,  # request logs come from our middleware, with request id and client
-            proxy_headers=False,  # no X-Forwarded-* is trusted: the gateway is the edge
             log_config=None,
+            **server_options(),
         )
 
     @app.command()
