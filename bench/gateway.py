@@ -80,8 +80,10 @@ def serve_upstream(port: int) -> None:
     async def ping() -> dict[str, object]:
         return {"status": "ok", "items": [1, 2, 3]}
 
-    options = {"loop": "uvloop", "http": "httptools", "access_log": False, "log_level": "warning"}
-    uvicorn.run(app, host="127.0.0.1", port=port, **options)
+    from quintet_shared.http_server import server_options
+
+    # Served as every component's API is (`<component> serve`), so that both paths end in the same server.
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", **server_options())
 
 
 def free_port() -> int:

@@ -18,6 +18,7 @@ from quintet_platform.demo import ensure_demo_clients, print_demo_clients
 from quintet_shared.bus.memory import InMemoryBus
 from quintet_shared.component import ComponentDefinition, create_service_app, database_url
 from quintet_shared.db import make_engine
+from quintet_shared.http_server import server_options
 from quintet_shared.logs import configure_logging
 from quintet_shared.migrations import upgrade
 from quintet_shared.runtime import Runtime
@@ -34,7 +35,7 @@ def _runtime(component: ComponentDefinition, settings: ComponentSettings, bus: I
 
 
 def _server(app: object, host: str, port: int) -> uvicorn.Server:
-    config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False)  # type: ignore[arg-type]
+    config = uvicorn.Config(app, host=host, port=port, log_config=None, **server_options())  # type: ignore[arg-type]
     return uvicorn.Server(config)
 
 
