@@ -3,30 +3,31 @@
     python bench/gateway.py [--duration 10] [--connections 32] [--rounds 1]
 
 Starts, as separate processes on 127.0.0.1, a trivial upstream (uvicorn + FastAPI, a GET returning
-small JSON; uvloop, httptools, no access log) and the gateway (`gateway serve`: the same server
-options) with a client registered in a throwaway SQLite database. Each round loads the upstream
-directly and then the same path through the gateway, with `wrk -t1 -c32 --latency` when wrk is
-installed (`apt-get install -y wrk`), else with a bounded aiohttp load generator in this process.
+small JSON, with the server options of every component: quintet_shared.http_server) and the gateway
+(`gateway serve`: the same options) with a client registered in a throwaway SQLite database. Each
+round loads the upstream directly and then the same path through the gateway, with
+`wrk -t1 -c32 --latency` when wrk is installed (`apt-get install -y wrk`), else with a bounded
+aiohttp load generator in this process.
 Prints requests/s, p50 and p99 of both, the throughput ratio and the p50 the gateway adds, and
 PASS/FAIL against the targets: >= 60 % of direct throughput, <= 1 ms added at p50. With several
 rounds the median round counts. Everything stops by itself; only loopback traffic.
 
-What the gateway runs on this path: uvicorn (uvloop, httptools) serving a raw ASGI dispatcher; the
-proxy checks the app id (cached), the grant and the rate limit, signs, and forwards over its own
-HTTP/1.1 client (gateway/upstream_connection.py, upstream_pool.py, http_upstream.py: asyncio
-protocols, httptools' response parser, a keep-alive pool per service). With aiohttp's client in its
-place the gateway reached 49-62 % of direct and added 2-4 ms at p50; aiohttp alone cost about
-120 us of CPU per request.
+What the gateway runs on this path: uvicorn (uvloop, httptools, writes of one loop turn sent
+together) serving a raw ASGI dispatcher; the proxy checks the app id (cached), the grant and the rate
+limit, signs, and forwards over its own HTTP/1.1 client (gateway/upstream_connection.py,
+upstream_pool.py, http_upstream.py: asyncio protocols, httptools' response parser, a keep-alive pool
+per service). With aiohttp's client in its place the gateway reached 49-62 % of direct and added
+2-4 ms at p50; aiohttp alone cost about 120 us of CPU per request.
 
-Measured with the own client on a two-core machine: 11 runs of `--rounds 3` (two of 5) over an
-hour, other work coming and going on the host. Direct 8,100-11,200 requests/s (p50 2.6-4.0 ms, p99
-5.4-9.3 ms); through the gateway 6,200-8,900 requests/s (p50 3.3-4.8 ms, p99 8.4-12.5 ms). That is
-77-95 % of direct (median 79 %) and 0.33-1.14 ms added at p50 (median 0.85 ms): the throughput
-target holds with a wide margin, the p50 target in 7 of the 11 runs, the others over it by at most
-0.14 ms. With 32 connections in flight p50 is about 32 / throughput, so 1 ms added means about 76 %
-of direct. Under this load the gateway process spends ~75-90 us of CPU per request, about as much
-as the trivial upstream; a profile puts most of it in socket writes (the server's two per response,
-the client's one per request) and the event loop, and under a fifth in the gateway's own Python.
+Measured on a two-core machine, 7 runs of `--rounds 3`: direct 8,900-9,050 requests/s (p50 3.5 ms,
+p99 3.8-4.3 ms); through the gateway 7,740-8,640 requests/s (p50 3.6-4.2 ms, p99 5.5-6.2 ms). That
+is 86-95 % of direct and 0.13-0.67 ms added at p50 (median 0.41 ms): both targets held in every run.
+Before responses were written once (uvicorn writes a response's head and body separately), 11 runs
+gave 77-95 % and 0.33-1.14 ms added (median 0.85 ms, over 1 ms in 4 runs); writing once also made
+the upstream itself about a fifth faster (7,300 to 9,000 requests/s direct). With 32 connections in
+flight p50 is about 32 / throughput, so 1 ms added means about 76 % of direct. A profile of the
+gateway under load puts most of its CPU in socket writes and reads and the event loop, and under a
+fifth in the gateway's own Python.
 
 Pinning (`taskset -c`): on a two-core machine wrk runs pinned to the last core, as in MEASURED.md,
 and the servers are left to the scheduler. Also pinning the gateway to the other core was measured
