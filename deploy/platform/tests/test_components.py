@@ -1,8 +1,6 @@
 """Every component's skeleton: migrations that match its models on both databases, health, and the
 gateway signature that guards every public route."""
 
-import time
-
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -16,8 +14,8 @@ from quintet_shared.db import make_engine
 from quintet_shared.migrations import upgrade
 from quintet_shared.runtime import Runtime
 from quintet_shared.settings import ComponentSettings
-from quintet_shared.signing import signature
 from quintet_shared.tables import kit_metadata
+from quintet_shared.testing.gateway import signed_headers
 
 COMPONENTS = [d.name for d in all_definitions()]
 
@@ -35,16 +33,9 @@ def test_migrations_build_exactly_the_models(name: str, database_url: str) -> No
     assert {"outbox_message", "inbox_message", "job", "schedule_state", "tenant"} <= tables
 
 
-def signed_headers(path: str, *, client: str = "acme", age: int = 0, secret: str | None = None) -> dict[str, str]:
-    timestamp = int(time.time()) - age
+def signed_get_headers(path: str, *, client: str = "acme", age: int = 0, secret: str | None = None) -> dict[str, str]:
     secret = secret or ComponentSettings().gateway_secret
-    sig = signature(secret, timestamp=timestamp, method="GET", target=path, client_code=client, request_id="r-1")
-    return {
-        "X-Client-Code": client,
-        "X-Request-Id": "r-1",
-        "X-Gateway-Timestamp": str(timestamp),
-        "X-Gateway-Signature": sig,
-    }
+    return signed_headers(secret, method="GET", target=path, client=client, age=age)
 
 
 @pytest.fixture(params=SERVICES)
@@ -71,13 +62,13 @@ def test_requests_without_a_valid_fresh_signature_are_refused(service_client) ->
     path = f"/{name}/tenant"
     cases = {
         "no signature": {},
-        "wrong secret": signed_headers(path, secret="not-the-secret"),
-        "older than 60 s": signed_headers(path, age=61),
-        "other path": signed_headers(f"/{name}/other"),
+        "wrong secret": signed_get_headers(path, secret="not-the-secret"),
+        "older than 60 s": signed_get_headers(path, age=61),
+        "other path": signed_get_headers(f"/{name}/other"),
     }
     for case, headers in cases.items():
         response = client.get(path, headers=headers)
         assert response.status_code == 401, case
         assert response.headers["content-type"] == "application/problem+json", case
         assert response.json()["status"] == 401
-    assert client.get(path, headers=signed_headers(path)).status_code == 404  # signed: passes, client unknown
+    assert client.get(path, headers=signed_get_headers(path)).status_code == 404  # signed: passes, client unknown

@@ -1,6 +1,5 @@
 """Bad input gets a clear 4xx problem+json and writes nothing, on both databases; never a 500."""
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,8 +16,8 @@ from quintet_shared.db import make_engine, model_base
 from quintet_shared.deps import SessionDep
 from quintet_shared.runtime import Runtime
 from quintet_shared.settings import ComponentSettings
-from quintet_shared.signing import signature
 from quintet_shared.tables import kit_metadata
+from quintet_shared.testing.gateway import signed_headers
 
 NoteModel = model_base("NoteModel")
 
@@ -78,15 +77,7 @@ def client(database_url: str) -> Iterator[TestClient]:
 
 
 def signed(method: str, target: str) -> dict[str, str]:
-    now = int(time.time())
-    secret = Settings().gateway_secret
-    sig = signature(secret, timestamp=now, method=method, target=target, client_code="acme", request_id="req-1")
-    return {
-        "X-Client-Code": "acme",
-        "X-Request-Id": "req-1",
-        "X-Gateway-Timestamp": str(now),
-        "X-Gateway-Signature": sig,
-    }
+    return signed_headers(Settings().gateway_secret, method=method, target=target, client="acme")
 
 
 def assert_problem(response, status: int) -> dict:

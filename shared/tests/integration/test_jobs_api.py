@@ -2,7 +2,6 @@
 
 import asyncio
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -21,8 +20,8 @@ from quintet_shared.envelope import Envelope
 from quintet_shared.errors import PROBLEM_JSON, install_problem_handlers
 from quintet_shared.jobs import JobContext, JobOutcome, JobRunner, enqueue_job, jobs_router, purge_expired_jobs
 from quintet_shared.settings import ComponentSettings
-from quintet_shared.signing import signature
 from quintet_shared.tables import job, kit_metadata, outbox_message
+from quintet_shared.testing.gateway import signed_headers
 
 SERVICE = "acme"
 
@@ -51,22 +50,8 @@ def http(engine: Engine) -> TestClient:
 
 def get_signed(http: TestClient, path: str, *, client: str = "potatoes") -> Response:
     app: FastAPI = http.app  # type: ignore[assignment]
-    timestamp = int(time.time())
-    sign = signature(
-        app.state.settings.gateway_secret,
-        timestamp=timestamp,
-        method="GET",
-        target=path,
-        client_code=client,
-        request_id="req-1",
-    )
-    headers = {
-        "X-Client-Code": client,
-        "X-Request-Id": "req-1",
-        "X-Gateway-Timestamp": str(timestamp),
-        "X-Gateway-Signature": sign,
-    }
-    return http.get(path, headers=headers)
+    secret = app.state.settings.gateway_secret
+    return http.get(path, headers=signed_headers(secret, method="GET", target=path, client=client))
 
 
 def enqueue(engine: Engine, clock: FakeClock, *, client: str = "potatoes") -> tuple[UUID, Envelope]:

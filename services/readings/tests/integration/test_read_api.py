@@ -1,7 +1,6 @@
 """GET /readings/{identifier} and /readings/v2/{identifier}: scoped to the caller, ordered, exact, with
 strict time bounds; on SQLite and PostgreSQL. Rows are inserted with the ORM, not through ingestion."""
 
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -15,7 +14,7 @@ from quintet_shared.component import create_service_app
 from quintet_shared.db import make_engine
 from quintet_shared.migrations import upgrade
 from quintet_shared.runtime import Runtime
-from quintet_shared.signing import signature
+from quintet_shared.testing.gateway import signed_headers
 from readings import queries
 from readings.component import DEFINITION
 from readings.models import Reading, SupplyPoint
@@ -57,11 +56,8 @@ def api(database_url: str) -> Iterator[TestClient]:
 
 def get(api: TestClient, target: str, client: str = "potatoes"):
     """GET `target` (path and raw query, exactly as signed) as `client`, through a forged gateway."""
-    now = int(time.time())
     secret = DEFINITION.settings().gateway_secret
-    sig = signature(secret, timestamp=now, method="GET", target=target, client_code=client, request_id="req-1")
-    headers = {"X-Client-Code": client, "X-Request-Id": "req-1", "X-Gateway-Timestamp": str(now)}
-    return api.get(target, headers={**headers, "X-Gateway-Signature": sig})
+    return api.get(target, headers=signed_headers(secret, method="GET", target=target, client=client))
 
 
 def problem(response, status: int) -> dict:

@@ -1,7 +1,6 @@
 """GET /readings/supply-points (pages, counts in one query) and /readings/supply-points/{identifier}
 (with its meters), scoped to the caller, on SQLite and PostgreSQL."""
 
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -16,7 +15,7 @@ from quintet_shared.component import create_service_app
 from quintet_shared.db import make_engine
 from quintet_shared.migrations import upgrade
 from quintet_shared.runtime import Runtime
-from quintet_shared.signing import signature
+from quintet_shared.testing.gateway import signed_headers
 from readings.component import DEFINITION
 from readings.models import Manufacturer, Meter, MeterKind, Reading, SupplyPoint
 
@@ -68,11 +67,8 @@ def api(database_url: str) -> Iterator[TestClient]:
 
 
 def get(api: TestClient, target: str, client: str = "carrots"):
-    now = int(time.time())
     secret = DEFINITION.settings().gateway_secret
-    sig = signature(secret, timestamp=now, method="GET", target=target, client_code=client, request_id="req-1")
-    headers = {"X-Client-Code": client, "X-Request-Id": "req-1", "X-Gateway-Timestamp": str(now)}
-    return api.get(target, headers={**headers, "X-Gateway-Signature": sig})
+    return api.get(target, headers=signed_headers(secret, method="GET", target=target, client=client))
 
 
 def test_supply_points_are_listed_by_identifier_with_counts(api: TestClient) -> None:

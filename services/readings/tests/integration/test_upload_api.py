@@ -1,7 +1,6 @@
 """POST /readings/files and the `ingest_file` job, on both databases: the upload is stored in
 chunks with its job, the job ingests it (twice is harmless) and reports counts and bad lines."""
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from uuid import UUID
@@ -18,8 +17,8 @@ from quintet_shared.db import make_engine
 from quintet_shared.jobs import JobContext
 from quintet_shared.migrations import upgrade
 from quintet_shared.runtime import Runtime
-from quintet_shared.signing import signature
 from quintet_shared.tables import job
+from quintet_shared.testing.gateway import signed_headers
 from readings.component import DEFINITION
 from readings.config import Settings
 from readings.ingestion.job import run_ingest_job
@@ -45,11 +44,8 @@ def api(engine, database_url: str) -> Iterator[TestClient]:
 
 
 def upload(api: TestClient, content: bytes, *, strict: bool = False, client: str = "carrots"):
-    now, target = int(time.time()), "/readings/files"
-    secret = DEFINITION.settings().gateway_secret
-    sig = signature(secret, timestamp=now, method="POST", target=target, client_code=client, request_id="r1")
-    headers = {"X-Client-Code": client, "X-Request-Id": "r1", "X-Gateway-Timestamp": str(now)}
-    headers["X-Gateway-Signature"] = sig
+    target = "/readings/files"
+    headers = signed_headers(DEFINITION.settings().gateway_secret, method="POST", target=target, client=client)
     files = {"file": ("readings.txt", content, "text/plain")}
     return api.post(target, headers=headers, files=files, data={"strict": str(strict).lower()})
 
