@@ -1,7 +1,6 @@
 """GET /readings/{identifier}/consumption on SQLite and PostgreSQL: periods of the client's zone
 (carrots: Asia/Tokyo, whose day starts at 15:00 UTC), interval sums, register apportionment, resets."""
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -9,11 +8,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from quintet_shared.bus.memory import InMemoryBus
-from quintet_shared.component import create_service_app
-from quintet_shared.db import make_engine
-from quintet_shared.migrations import upgrade
-from quintet_shared.runtime import Runtime
 from quintet_shared.testing.gateway import signed_headers
 from readings.component import DEFINITION
 from readings.models import ClientFormat, Meter, MeterKind, Reading, SupplyPoint
@@ -66,15 +60,8 @@ def seed(session: Session) -> None:
 
 
 @pytest.fixture
-def api(database_url: str) -> Iterator[TestClient]:
-    upgrade(DEFINITION.migrations, database_url)
-    engine = make_engine(database_url)
-    with Session(engine) as session:
-        seed(session)
-    app = create_service_app(DEFINITION, DEFINITION.settings(), Runtime(engine=engine, bus=InMemoryBus()))
-    with TestClient(app, raise_server_exceptions=False) as client:
-        client.app_engine = engine  # type: ignore[attr-defined]
-        yield client
+def api(serve_readings) -> TestClient:
+    return serve_readings(seed)
 
 
 def get(api: TestClient, target: str, client: str = "carrots"):

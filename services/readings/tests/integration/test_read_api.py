@@ -1,7 +1,6 @@
 """GET /readings/{identifier} and /readings/v2/{identifier}: scoped to the caller, ordered, exact, with
 strict time bounds; on SQLite and PostgreSQL. Rows are inserted with the ORM, not through ingestion."""
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -9,11 +8,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from quintet_shared.bus.memory import InMemoryBus
-from quintet_shared.component import create_service_app
-from quintet_shared.db import make_engine
-from quintet_shared.migrations import upgrade
-from quintet_shared.runtime import Runtime
 from quintet_shared.testing.gateway import signed_headers
 from readings import queries
 from readings.component import DEFINITION
@@ -27,31 +21,25 @@ def at(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
 
 
-def seed(engine) -> None:
-    with Session(engine) as session:
-        potatoes = SupplyPoint(client="potatoes", identifier=POTATOES_POINT, created_at=at("2023-12-01T00:00:00Z"))
-        carrots = SupplyPoint(client="carrots", identifier=CARROTS_POINT, created_at=at("2023-12-01T00:00:00Z"))
-        session.add_all([potatoes, carrots])
-        session.flush()
-        # Inserted out of order: the API must order by time.
-        for value, read_at in [("102.2", "2023-11-02"), ("93.8", "2023-10-02"), ("91", "2023-09-02")]:
-            session.add(Reading(supply_point_id=potatoes.id, read_at=at(f"{read_at}T00:00:00Z"), value=Decimal(value)))
-        session.add(
-            Reading(supply_point_id=potatoes.id, read_at=at("2023-08-02T00:00:00Z"), value=Decimal(1), deleted=True)
-        )
-        for value, read_at in [("20131", "2023-09-30T15:00:00Z"), ("20242.5", "2023-10-31T15:00:00Z")]:
-            session.add(Reading(supply_point_id=carrots.id, read_at=at(read_at), value=Decimal(value)))
-        session.commit()
+def seed(session: Session) -> None:
+    potatoes = SupplyPoint(client="potatoes", identifier=POTATOES_POINT, created_at=at("2023-12-01T00:00:00Z"))
+    carrots = SupplyPoint(client="carrots", identifier=CARROTS_POINT, created_at=at("2023-12-01T00:00:00Z"))
+    session.add_all([potatoes, carrots])
+    session.flush()
+    # Inserted out of order: the API must order by time.
+    for value, read_at in [("102.2", "2023-11-02"), ("93.8", "2023-10-02"), ("91", "2023-09-02")]:
+        session.add(Reading(supply_point_id=potatoes.id, read_at=at(f"{read_at}T00:00:00Z"), value=Decimal(value)))
+    session.add(
+        Reading(supply_point_id=potatoes.id, read_at=at("2023-08-02T00:00:00Z"), value=Decimal(1), deleted=True)
+    )
+    for value, read_at in [("20131", "2023-09-30T15:00:00Z"), ("20242.5", "2023-10-31T15:00:00Z")]:
+        session.add(Reading(supply_point_id=carrots.id, read_at=at(read_at), value=Decimal(value)))
+    session.commit()
 
 
 @pytest.fixture
-def api(database_url: str) -> Iterator[TestClient]:
-    upgrade(DEFINITION.migrations, database_url)
-    engine = make_engine(database_url)
-    seed(engine)
-    app = create_service_app(DEFINITION, DEFINITION.settings(), Runtime(engine=engine, bus=InMemoryBus()))
-    with TestClient(app, raise_server_exceptions=False) as client:
-        yield client
+def api(serve_readings) -> TestClient:
+    return serve_readings(seed)
 
 
 def get(api: TestClient, target: str, client: str = "potatoes"):
