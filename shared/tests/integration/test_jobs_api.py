@@ -2,9 +2,8 @@
 
 import asyncio
 import threading
-from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from uuid import UUID, uuid4
 
 import pytest
@@ -15,28 +14,15 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from quintet_shared.clock import FakeClock
-from quintet_shared.db import make_engine, session_scope
+from quintet_shared.db import session_scope
 from quintet_shared.envelope import Envelope
 from quintet_shared.errors import PROBLEM_JSON, install_problem_handlers
 from quintet_shared.jobs import JobContext, JobOutcome, JobRunner, enqueue_job, jobs_router, purge_expired_jobs
 from quintet_shared.settings import ComponentSettings
-from quintet_shared.tables import job, kit_metadata, outbox_message
+from quintet_shared.tables import job, outbox_message
 from quintet_shared.testing.gateway import signed_headers
 
 SERVICE = "acme"
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    kit_metadata.create_all(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(datetime(2026, 3, 1, 10, tzinfo=UTC))
 
 
 @pytest.fixture

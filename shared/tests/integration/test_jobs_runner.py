@@ -2,8 +2,7 @@
 
 import asyncio
 import threading
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -13,27 +12,14 @@ from sqlalchemy.engine import Engine
 
 from quintet_shared.bus.memory import InMemoryBus
 from quintet_shared.clock import FakeClock
-from quintet_shared.db import make_engine, session_scope
+from quintet_shared.db import session_scope
 from quintet_shared.envelope import Envelope
 from quintet_shared.jobs import JobContext, JobFunc, JobOutcome, JobRunner, enqueue_job
 from quintet_shared.metrics import Metrics
 from quintet_shared.outbox import OutboxRelay
-from quintet_shared.tables import job, kit_metadata, outbox_message
+from quintet_shared.tables import job, outbox_message
 
 SERVICE = "acme"
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    kit_metadata.create_all(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(datetime(2026, 3, 1, 10, tzinfo=UTC))
 
 
 class Calls:
