@@ -5,6 +5,7 @@ from contextlib import ExitStack
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from quintet_shared.bus.memory import InMemoryBus
@@ -25,15 +26,21 @@ def chunk_size(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) 
 
 
 @pytest.fixture
-def serve_readings(database_url: str) -> Iterator[Callable[[Callable[[Session], None]], TestClient]]:
-    """Serve(seed): the readings API over a migrated database that `seed` filled, called without a
+def engine(database_url: str) -> Iterator[Engine]:
+    """The test database, migrated to the readings service's latest revision."""
+    upgrade(DEFINITION.migrations, database_url)
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def serve_readings(engine: Engine) -> Iterator[Callable[[Callable[[Session], None]], TestClient]]:
+    """Serve(seed): the readings API over the test database after `seed` filled it, called without a
     gateway (sign requests with quintet_shared.testing.gateway); its engine is `client.app_engine`."""
     with ExitStack() as stack:
 
         def serve(seed: Callable[[Session], None]) -> TestClient:
-            upgrade(DEFINITION.migrations, database_url)
-            engine = make_engine(database_url)
-            stack.callback(engine.dispose)
             with Session(engine) as session:
                 seed(session)
             runtime = Runtime(engine=engine, bus=InMemoryBus())

@@ -6,23 +6,13 @@ import pytest
 from sqlmodel import Session
 from typer.testing import CliRunner
 
-from quintet_shared.db import make_engine, session_scope
+from quintet_shared.db import session_scope
 from quintet_shared.errors import Problem
-from quintet_shared.migrations import upgrade
 from readings.cli import app
 from readings.client_formats import list_client_formats, resolve, set_client_format
-from readings.component import DEFINITION
 from readings.formats import registry
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def engine(database_url: str):
-    upgrade(DEFINITION.migrations, database_url)
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 def test_built_in_clients_need_no_setting(engine) -> None:

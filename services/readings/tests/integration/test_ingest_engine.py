@@ -13,10 +13,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from quintet_shared.clock import FakeClock
-from quintet_shared.db import make_engine
-from quintet_shared.migrations import upgrade
 from quintet_shared.tables import outbox_message
-from readings.component import DEFINITION
 from readings.formats.base import FileUnusable, Parsed, ParsedReading, RowError
 from readings.ingestion import FileStatus, ingest_file
 from readings.models import IngestedFile, Meter, MeterKind, Reading, SupplyPoint
@@ -48,14 +45,6 @@ class LineParser:
                 meter_kind=MeterKind(kind) if kind else None,
                 interval_minutes=30 if kind == "interval" else None,
             )
-
-
-@pytest.fixture
-def engine(database_url: str):
-    upgrade(DEFINITION.migrations, database_url)
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 def ingest(engine, content: str, *, client: str = "acme", strict: bool = False):

@@ -10,9 +10,6 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from quintet_shared.clock import FakeClock
-from quintet_shared.db import make_engine
-from quintet_shared.migrations import upgrade
-from readings.component import DEFINITION
 from readings.ingestion import FileStatus, IngestResult, ingest_file
 from readings.ingestion.clients import client_parser
 from readings.models import IngestedFile, Meter, Reading, SupplyPoint
@@ -22,14 +19,6 @@ POTATOES = (FIXTURES / "potatoes" / "readings.json").read_bytes()
 CARROTS = (FIXTURES / "carrots" / "readings.txt").read_bytes()
 LINES = CARROTS.decode().split("\n")
 pytestmark = pytest.mark.usefixtures("chunk_size")
-
-
-@pytest.fixture
-def engine(database_url: str):
-    upgrade(DEFINITION.migrations, database_url)
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 def ingest(engine, client: str, content: bytes, *, strict: bool = False) -> IngestResult:

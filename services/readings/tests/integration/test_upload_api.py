@@ -13,9 +13,7 @@ from sqlmodel import Session, select
 from quintet_shared.bus.memory import InMemoryBus
 from quintet_shared.clock import FakeClock
 from quintet_shared.component import create_service_app
-from quintet_shared.db import make_engine
 from quintet_shared.jobs import JobContext
-from quintet_shared.migrations import upgrade
 from quintet_shared.runtime import Runtime
 from quintet_shared.tables import job
 from quintet_shared.testing.gateway import signed_headers
@@ -25,14 +23,6 @@ from readings.ingestion.job import run_ingest_job
 from readings.models import Reading, UploadChunk
 
 CARROTS = (Path(__file__).resolve().parents[1] / "fixtures" / "carrots" / "readings.txt").read_bytes()
-
-
-@pytest.fixture
-def engine(database_url: str):
-    upgrade(DEFINITION.migrations, database_url)
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture
