@@ -12,9 +12,8 @@ from quintet_shared.db import make_engine
 from quintet_shared.envelope import Envelope
 from quintet_shared.migrations import upgrade
 from quintet_shared.runtime import Runtime
+from quintet_shared.testing.gateway import signed_headers
 from quintet_shared.worker import ComponentWorker
-
-from .test_components import signed_headers
 
 
 @pytest.mark.parametrize("name", SERVICES)
@@ -36,7 +35,8 @@ async def test_a_registered_client_becomes_known_to_the_service(name: str, sqlit
     path = f"/{name}/tenant"
     with TestClient(app) as client:
         for _ in range(100):
-            response = client.get(path, headers=signed_headers(path))
+            headers = signed_headers(component.settings().gateway_secret, method="GET", target=path, client="acme")
+            response = client.get(path, headers=headers)
             if response.status_code == 200:
                 break
             await asyncio.sleep(0.02)
