@@ -43,21 +43,8 @@ def ingest_file(
     """
     source = HashingSource(stream, total=size, progress=progress)
     parse_errors = ErrorLog()
-    record = IngestedFile(
-        client=client,
-        name=name[:255],
-        sha256="",  # known once the file is read
-        format=parser.name,
-        size_bytes=0,
-        strict=strict,
-        status=FileStatus.INGESTED.value,
-        created_at=clock(),
-    )
-    session.add(record)
-    session.flush()  # the file's id, which every new reading refers to
-    assert record.id is not None
+    record = _new_record(session, client=client, name=name, parser=parser, strict=strict, clock=clock)
     resolve.lock_client(session, client)
-    floor = resolve.point_floor(session)
     create_staging(session)
     formatter = formatter_for(session)
     staged: list[int] = []
@@ -68,20 +55,7 @@ def ingest_file(
         builder.cut()
 
     landing = session.begin_nested()  # strict mode rolls back to here
-    new, kinds = 0, resolve.GroupKinds()
-    with chunks_from_thread(produce) as chunks:
-        for chunk in chunks:
-            position = load(session, chunk)
-            new += resolve.land_chunk(
-                session,
-                client=client,
-                file_id=record.id,
-                now=record.created_at,
-                floor=floor,
-                position=position,
-                first_grp=chunk.first_grp,
-                kinds=kinds,
-            )
+    new = _land_chunks(session, record, produce)
     resolve.find_repeats(session)
     bad = resolve.rejected(session)
     errors = parse_errors.merged(resolve.first_errors(session, parse_errors.limit))
@@ -101,6 +75,46 @@ def ingest_file(
     result = _result(session, record, errors)
     add_event(session, _event(result, clock))
     return result
+
+
+def _new_record(
+    session: Session, *, client: str, name: str, parser: Parser, strict: bool, clock: Clock
+) -> IngestedFile:
+    """The file's record, first: every reading refers to its id. Counts and hash come at the end."""
+    record = IngestedFile(
+        client=client,
+        name=name[:255],
+        sha256="",
+        format=parser.name,
+        size_bytes=0,
+        strict=strict,
+        status=FileStatus.INGESTED.value,
+        created_at=clock(),
+    )
+    session.add(record)
+    session.flush()
+    return record
+
+
+def _land_chunks(session: Session, record: IngestedFile, produce: Callable[[Callable[[Chunk], None]], None]) -> int:
+    """Land each chunk the parser thread produces as it comes; returns how many readings are new."""
+    assert record.id is not None
+    floor = resolve.point_floor(session)  # after lock_client: the supply points made from here are ours
+    new, kinds = 0, resolve.GroupKinds()
+    with chunks_from_thread(produce) as chunks:
+        for chunk in chunks:
+            position = load(session, chunk)
+            new += resolve.land_chunk(
+                session,
+                client=record.client,
+                file_id=record.id,
+                now=record.created_at,
+                floor=floor,
+                position=position,
+                first_grp=chunk.first_grp,
+                kinds=kinds,
+            )
+    return new
 
 
 def _result(session: Session, record: IngestedFile, errors: list[LineError]) -> IngestResult:
