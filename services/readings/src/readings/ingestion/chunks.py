@@ -22,7 +22,7 @@ from readings.formats.base import ParsedReading
 from readings.ingestion.rows import CopyFormatter, SqliteFormatter
 from readings.ingestion.staging import Chunk
 
-CHUNK_ROWS = 100000
+CHUNK_ROWS = 100_000
 QUEUE_DEPTH = 2
 _POLL_SECONDS = 0.1
 _END = object()
