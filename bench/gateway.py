@@ -1,6 +1,6 @@
 """What the gateway adds to a request: one trivial endpoint loaded directly, then through the gateway.
 
-    python bench/gateway.py [--duration 10] [--connections 32] [--rounds 1]
+    python bench/gateway.py [--duration 10] [--connections 32] [--rounds 3]
 
 Starts, as separate processes on 127.0.0.1, a trivial upstream (uvicorn + FastAPI, a GET returning
 small JSON, with the server options of every component: quintet_shared.http_server) and the gateway
@@ -36,7 +36,7 @@ noise, so the simpler setup stays. With three or more cores wrk, the gateway and
 get a core of their own.
 
 Run to run, this machine varies by up to a third in direct throughput alone (other work on the
-host): use --rounds 3 or more and read the median.
+host): hence three rounds by default, and the median counts.
 """
 
 import argparse
@@ -272,7 +272,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds of load per path and round")
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of both paths; the median counts")
     parser.add_argument("--serve-upstream", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_upstream:
