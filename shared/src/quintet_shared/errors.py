@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -15,6 +16,22 @@ from quintet_shared.logs import request_id_var
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+
+
+class ProblemDetails(BaseModel):
+    """The problem+json body (RFC 9457), as /docs should show it."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    request_id: str | None = None
+    errors: list[dict[str, Any]] | None = None
+
+
+def documented_problem(description: str) -> dict[str, Any]:
+    """A route's `responses` entry for an error answered with problem+json."""
+    return {"model": ProblemDetails, "description": description, "content": {PROBLEM_JSON: {}}}
 
 
 class Problem(Exception):

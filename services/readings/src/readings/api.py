@@ -11,14 +11,13 @@ from fastapi.responses import JSONResponse
 
 from quintet_shared.context import ClientDep
 from quintet_shared.deps import SessionDep
-from quintet_shared.errors import PROBLEM_JSON
+from quintet_shared.errors import documented_problem
 from quintet_shared.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, page_of
 from readings import queries
 from readings.consumption_queries import consumption_of
 from readings.schemas import (
     ConsumptionPublic,
     Granularity,
-    ProblemDetails,
     ReadingPublic,
     ReadingsV2,
     Rfc3339,
@@ -36,16 +35,12 @@ FromDt = Annotated[Rfc3339 | None, Query(description="Inclusive lower bound, RFC
 ToDt = Annotated[Rfc3339 | None, Query(description="Exclusive upper bound, RFC 3339 with offset")]
 
 
-def _problem(description: str) -> dict[str, Any]:
-    return {"model": ProblemDetails, "description": description, "content": {PROBLEM_JSON: {}}}
-
-
 Responses = dict[int | str, dict[str, Any]]
 UNSIGNED: Responses = {
-    401: _problem("The request did not come through the gateway, or its signature is invalid or stale")
+    401: documented_problem("The request did not come through the gateway, or its signature is invalid or stale")
 }
-UNKNOWN: Responses = {404: _problem("The calling client has no supply point with this identifier")}
-INVALID: Responses = {422: _problem("A parameter is malformed (each one is named in `errors`)")}
+UNKNOWN: Responses = {404: documented_problem("The calling client has no supply point with this identifier")}
+INVALID: Responses = {422: documented_problem("A parameter is malformed (each one is named in `errors`)")}
 
 
 @router.get(

@@ -8,7 +8,7 @@ in some zone the caller never chose.
 import re
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -29,17 +29,6 @@ def _rfc3339_text(value: object) -> object:
 
 Rfc3339 = Annotated[AwareDatetime, BeforeValidator(_rfc3339_text)]
 """A query bound: RFC 3339 text with Z or an offset; anything else is a 422 naming the field."""
-
-
-class ProblemDetails(BaseModel):
-    """The problem+json body (RFC 9457) of every error but v2's unknown supply point, for /docs."""
-
-    type: str
-    title: str
-    status: int
-    detail: str
-    request_id: str | None = None
-    errors: list[dict[str, Any]] | None = None
 
 
 class ReadingPublic(BaseModel):

@@ -5,35 +5,18 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from quintet_shared.context import ClientDep
-from quintet_shared.errors import PROBLEM_JSON, NotFound
+from quintet_shared.errors import NotFound, documented_problem
 from quintet_shared.jobs.models import JobPublic
 from quintet_shared.jobs.store import find_job
 
-
-class _Problem(BaseModel):
-    """The problem+json body (RFC 9457), as /docs should show it."""
-
-    type: str
-    title: str
-    status: int
-    detail: str
-    request_id: str | None = None
-    errors: list[dict[str, Any]] | None = None
-
-
-def _problem(description: str) -> dict[str, Any]:
-    return {"model": _Problem, "description": description, "content": {PROBLEM_JSON: {}}}
-
-
 RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: _problem("The request did not come through the gateway, or its signature is invalid or stale"),
-    404: _problem("No job with this id belongs to the calling client"),
-    422: _problem("The job id is not a UUID"),
+    401: documented_problem("The request did not come through the gateway, or its signature is invalid or stale"),
+    404: documented_problem("No job with this id belongs to the calling client"),
+    422: documented_problem("The job id is not a UUID"),
 }
 
 
