@@ -24,9 +24,17 @@ from sqlmodel import Session
 
 from quintet_shared.types import UTCDateTime
 from readings.ingestion.result import LineError
-from readings.ingestion.staging import CHUNK_GROUPS, ERRORS, GROUPS, ROWS, chunk_rows, create_temp_table, dialect
+from readings.ingestion.staging import (
+    CHUNK_GROUPS,
+    ERRORS,
+    GROUPS,
+    ROWS,
+    SPLIT,
+    chunk_rows,
+    create_temp_table,
+    dialect,
+)
 
-SPLIT = "ingest_split_row"
 _LOCK_SPACE = "readings.ingest:"
 _LOCK_CLASS = 0x5245  # the first of the two advisory lock keys: readings' ingestion locks
 

@@ -20,6 +20,7 @@ ROWS = "ingest_row"
 GROUPS = "ingest_group"
 CHUNK_GROUPS = "ingest_chunk_group"
 ERRORS = "ingest_error"
+SPLIT = "ingest_split_row"  # made by resolve.find_repeats, only for files that revisit a meter
 ROW_COLUMNS = "seq, line, grp, read_at, value, interval_minutes, time_code, method"
 GROUP_COLUMNS = "grp, first_seq, identifier, serial, manufacturer, kind, revisit"
 _TYPES = {
@@ -120,5 +121,5 @@ def chunk_rows(session: Session) -> str:
 def drop_staging(session: Session) -> None:
     """SQLite keeps temporary tables with its pooled connection; PostgreSQL drops them at commit."""
     if dialect(session) == "sqlite":
-        for name in (ROWS, CHUNK_GROUPS, GROUPS, ERRORS, "ingest_split_row"):
+        for name in (ROWS, CHUNK_GROUPS, GROUPS, ERRORS, SPLIT):
             session.execute(text(f"DROP TABLE IF EXISTS {name}"))
