@@ -30,6 +30,9 @@ class CoalescingTransport(asyncio.Transport):
         if not data:
             return
         if not self._pending:
+            if len(data) >= COALESCE_LIMIT:  # nothing to join it with: no copy, no callback
+                self._inner.write(data)
+                return
             self._loop.call_soon(self.flush)
         self._pending.append(bytes(data))
         self._pending_size += len(data)

@@ -69,3 +69,11 @@ async def test_close_sends_what_was_gathered_and_abort_drops_it() -> None:
 
 def test_every_component_serves_with_the_coalescing_protocol() -> None:
     assert http_server.server_options()["http"] is http_server.CoalescingHttpToolsProtocol
+
+
+async def test_a_large_write_with_nothing_gathered_goes_straight_through(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(http_server, "COALESCE_LIMIT", 10)
+    inner = RecordingTransport()
+    transport = CoalescingTransport(inner, asyncio.get_running_loop())
+    transport.write(b"y" * 10)
+    assert inner.writes == [b"y" * 10] and transport.get_write_buffer_size() == 0
