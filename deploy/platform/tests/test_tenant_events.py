@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 
 from quintet_platform.components import SERVICES, definition
 from quintet_shared.bus.memory import InMemoryBus
-from quintet_shared.component import create_service_app
+from quintet_shared.component import ComponentDefinition, create_service_app
 from quintet_shared.db import make_engine
 from quintet_shared.envelope import Envelope
 from quintet_shared.migrations import upgrade
@@ -16,14 +16,20 @@ from quintet_shared.testing.gateway import signed_headers
 from quintet_shared.worker import ComponentWorker
 
 
-@pytest.mark.parametrize("name", SERVICES)
-async def test_a_registered_client_becomes_known_to_the_service(name: str, sqlite_url: str) -> None:
+async def consuming(name: str, url: str) -> tuple[ComponentDefinition, InMemoryBus, Runtime, ComponentWorker]:
+    """The service's database migrated and its worker consuming from an in-process bus."""
     component = definition(name)
-    upgrade(component.migrations, sqlite_url)
+    upgrade(component.migrations, url)
     bus = InMemoryBus()
-    runtime = Runtime(engine=make_engine(sqlite_url), bus=bus, owns_bus=False)
+    runtime = Runtime(engine=make_engine(url), bus=bus, owns_bus=False)
     worker = ComponentWorker(component, component.settings(), runtime)
     await worker.start_consumers()
+    return component, bus, runtime, worker
+
+
+@pytest.mark.parametrize("name", SERVICES)
+async def test_a_registered_client_becomes_known_to_the_service(name: str, sqlite_url: str) -> None:
+    component, bus, runtime, _worker = await consuming(name, sqlite_url)
     event = Envelope.new(
         type="gateway.client.registered",
         source="gateway",
@@ -46,12 +52,7 @@ async def test_a_registered_client_becomes_known_to_the_service(name: str, sqlit
 
 
 async def test_the_worker_counts_what_it_handles(sqlite_url: str) -> None:
-    component = definition("crm")
-    upgrade(component.migrations, sqlite_url)
-    bus = InMemoryBus()
-    runtime = Runtime(engine=make_engine(sqlite_url), bus=bus, owns_bus=False)
-    worker = ComponentWorker(component, component.settings(), runtime)
-    await worker.start_consumers()
+    _component, bus, _runtime, worker = await consuming("crm", sqlite_url)
     event = Envelope.new(
         type="gateway.client.updated", source="gateway", data={"code": "acme", "name": "Acme", "services": ["crm"]}
     )
