@@ -92,7 +92,7 @@ def load(session: Session, chunk: Chunk) -> dict[str, object]:
     session.execute(text(f"{empty} {CHUNK_GROUPS}"))
     driver: Any = session.connection().connection.driver_connection
     if dialect(session) == "postgresql":
-        # The COPY not reachable through the ORM, on the raw psycopg connection of the transaction.
+        # COPY is not reachable through the ORM: the raw psycopg connection of the same transaction.
         with driver.cursor() as cursor:
             size = f"SELECT pg_relation_size('{ROWS}') / current_setting('block_size')::int"
             blocks = int(cursor.execute(size).fetchone()[0])
