@@ -19,7 +19,7 @@ from gateway.forwarding import HOP_BY_HOP, Forward, Upstream, UpstreamError
 from gateway.metrics import ProxyMetrics
 from gateway.ratelimit import RateLimiter, retry_after
 from quintet_shared.logs import client_var, request_id_var
-from quintet_shared.signing import signature
+from quintet_shared.signing import raw_target, signature
 
 log = logging.getLogger(__name__)
 
@@ -102,10 +102,12 @@ class Proxy:
             await send_problem(send, status, verdict.detail, request_id=request_id_text, headers=verdict.headers)
             self._metrics.observe(service, status, time.perf_counter() - started)
             return
+        target = raw_target(scope)
         forward = Forward(
-            headers=[*incoming.forward, *self._added_headers(scope, verdict.code, request_id_text)],
+            headers=[*incoming.forward, *self._added_headers(scope, target, verdict.code, request_id_text)],
             request_id=request_id,
             has_body=incoming.has_body,
+            target=target,
         )
         try:
             status = await self._upstreams[service].forward(forward, scope, receive, send)
@@ -134,17 +136,15 @@ class Proxy:
             return Denial(429, detail, ((b"retry-after", str(retry_after(wait)).encode()),))
         return client
 
-    def _added_headers(self, scope: Scope, client_code: str, request_id: str) -> Headers:
-        """Who the caller is, vouched for by a signature over the request (ARCHITECTURE.md §4)."""
+    def _added_headers(self, scope: Scope, target: bytes, client_code: str, request_id: str) -> Headers:
+        """Who the caller is, vouched for by a signature over the request (ARCHITECTURE.md §4).
+        `target` is sent on unchanged (both upstream kinds), so the service sees what was signed."""
         timestamp = int(time.time())
-        query = scope["query_string"]
-        # The target as the service will see it: the decoded path, then the query as sent.
-        target = f"{scope['path']}?{query.decode('latin-1')}" if query else scope["path"]
         signed = signature(
             self._secret,
             timestamp=timestamp,
             method=scope["method"],
-            target=target,
+            target=target.decode("latin-1"),
             client_code=client_code,
             request_id=request_id,
         )
