@@ -31,7 +31,7 @@ def component_cli(definition: ComponentDefinition) -> typer.Typer:
             workers=workers,
             lifespan="on",
             log_config=None,
-            **server_options(),
+            **server_options(settings),
         )
 
     @app.command()
