@@ -143,7 +143,7 @@ def test_defect_6_a_head_sent_a_byte_at_a_time_still_has_one_deadline(server: Se
     answered = time.monotonic() - started
     response = read_until_closed(client)
     assert status_of(response) == 408, response
-    assert TIMEOUT <= answered < 3 * TIMEOUT
+    assert TIMEOUT <= answered < 4 * TIMEOUT  # a trickle that reset the deadline would last WAIT
     client.close()
 
 
@@ -161,8 +161,8 @@ def test_defect_6_half_a_body_is_answered_408(server: Server) -> None:
 def test_defect_6_a_body_that_keeps_coming_is_not_cut_off(server: Server) -> None:
     client = server.connect()
     client.sendall(b"POST /upload HTTP/1.1\r\nhost: test\r\ncontent-length: 8\r\n\r\n")
-    for _ in range(8):  # slower than the timeout in all, faster between two pieces
-        time.sleep(TIMEOUT / 3)
+    for _ in range(8):  # slower than the timeout in all, much faster between two pieces
+        time.sleep(TIMEOUT / 5)
         client.sendall(b"x")
     response = client.recv(65536)
     assert status_of(response) == 200 and response.endswith(b'{"received": 8}'), response
