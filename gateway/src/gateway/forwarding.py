@@ -54,6 +54,7 @@ class Forward:
     headers: Headers
     request_id: bytes
     has_body: bool
+    target: bytes  # the raw path and query as the caller sent them, and as the signature covers them
     responded_at: float = 0.0  # perf_counter() when the response started, for the latency metric
 
 

@@ -10,7 +10,6 @@ caller gets a truncated response (its connection is closed) and the gateway logs
 import asyncio
 import logging
 import time
-from urllib.parse import quote
 
 from starlette.types import Receive, Scope, Send
 
@@ -50,10 +49,9 @@ class HttpUpstream:
 
     async def forward(self, request: Forward, scope: Scope, receive: Receive, send: Send) -> int:
         method: str = scope["method"]
-        target: bytes = scope.get("raw_path") or quote(scope["path"]).encode()
-        if scope["query_string"]:
-            target += b"?" + scope["query_string"]
-        head, length = request_head(method, self._base_path + target, request.headers, self._host, request.has_body)
+        # Exactly the target the proxy signed (quintet_shared.signing.raw_target).
+        target = self._base_path + request.target
+        head, length = request_head(method, target, request.headers, self._host, request.has_body)
         connection, uploaded = await self._exchange(method, head, receive if request.has_body else None, length)
         try:
             status = connection.status

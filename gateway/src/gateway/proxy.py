@@ -19,12 +19,13 @@ from gateway.forwarding import HOP_BY_HOP, Forward, Upstream, UpstreamError
 from gateway.metrics import ProxyMetrics
 from gateway.ratelimit import RateLimiter, retry_after
 from quintet_shared.logs import client_var, request_id_var
-from quintet_shared.signing import signature
+from quintet_shared.signing import raw_target, signature
 
 log = logging.getLogger(__name__)
 
 MISSING_APP_ID = "App-Id header is missing!"
 INVALID_APP_ID = "Not a valid Client App-Id"
+AMBIGUOUS_APP_ID = "Send the app id once: two X-App-Id (or App-Id) headers, or an X-App-Id and an App-Id that differ."
 MAX_REQUEST_ID = 200
 
 # Headers the caller may not send on: the gateway's own (a caller must not vouch for itself), the
@@ -35,18 +36,24 @@ _DROP = HOP_BY_HOP | {b"x-client-code", b"x-app-id", b"app-id", b"x-request-id",
 class IncomingRequest:
     """What the proxy needs from the caller's headers, read in one pass."""
 
-    __slots__ = ("app_id", "forward", "has_body", "request_id")
+    __slots__ = ("app_id", "app_id_ambiguous", "forward", "has_body", "request_id")
 
     def __init__(self, raw: Headers) -> None:
         self.app_id: bytes | None = None
+        self.app_id_ambiguous = False
+        app_id_name = b""
         self.request_id: bytes | None = None
         self.has_body = False
         self.forward: Headers = []
         chunked = False
         for name, value in raw:
             if name in _DROP or name.startswith(b"x-gateway-") or name.startswith(b"proxy-"):
-                if name == b"x-app-id" or (name == b"app-id" and self.app_id is None):
-                    self.app_id = value
+                if name == b"x-app-id" or name == b"app-id":
+                    # Which of two ids counts is not the gateway's to guess: the caller is told.
+                    if self.app_id is None:
+                        self.app_id, app_id_name = value, name
+                    elif name == app_id_name or value != self.app_id:
+                        self.app_id_ambiguous = True
                 elif name == b"x-request-id":
                     self.request_id = value[:MAX_REQUEST_ID]
                 elif name == b"transfer-encoding":
@@ -102,10 +109,12 @@ class Proxy:
             await send_problem(send, status, verdict.detail, request_id=request_id_text, headers=verdict.headers)
             self._metrics.observe(service, status, time.perf_counter() - started)
             return
+        target = raw_target(scope)
         forward = Forward(
-            headers=[*incoming.forward, *self._added_headers(scope, verdict.code, request_id_text)],
+            headers=[*incoming.forward, *self._added_headers(scope, target, verdict.code, request_id_text)],
             request_id=request_id,
             has_body=incoming.has_body,
+            target=target,
         )
         try:
             status = await self._upstreams[service].forward(forward, scope, receive, send)
@@ -116,6 +125,8 @@ class Proxy:
         self._metrics.observe(service, status, (forward.responded_at or time.perf_counter()) - started)
 
     async def _authorise(self, incoming: IncomingRequest, service: str) -> ClientGrant | Denial:
+        if incoming.app_id_ambiguous:
+            return Denial(400, AMBIGUOUS_APP_ID)
         if not incoming.app_id:
             return Denial(401, MISSING_APP_ID)
         try:
@@ -134,17 +145,15 @@ class Proxy:
             return Denial(429, detail, ((b"retry-after", str(retry_after(wait)).encode()),))
         return client
 
-    def _added_headers(self, scope: Scope, client_code: str, request_id: str) -> Headers:
-        """Who the caller is, vouched for by a signature over the request (ARCHITECTURE.md §4)."""
+    def _added_headers(self, scope: Scope, target: bytes, client_code: str, request_id: str) -> Headers:
+        """Who the caller is, vouched for by a signature over the request (ARCHITECTURE.md §4).
+        `target` is sent on unchanged (both upstream kinds), so the service sees what was signed."""
         timestamp = int(time.time())
-        query = scope["query_string"]
-        # The target as the service will see it: the decoded path, then the query as sent.
-        target = f"{scope['path']}?{query.decode('latin-1')}" if query else scope["path"]
         signed = signature(
             self._secret,
             timestamp=timestamp,
             method=scope["method"],
-            target=target,
+            target=target.decode("latin-1"),
             client_code=client_code,
             request_id=request_id,
         )

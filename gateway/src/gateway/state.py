@@ -48,6 +48,8 @@ class GatewayState:
             max_connections=settings.max_connections,
             connect_timeout=settings.connect_timeout_seconds,
             silence_timeout=settings.timeout_seconds,
+            # Services close idle connections after HTTP_KEEP_ALIVE_SECONDS (the same setting).
+            keepalive=min(4.0, 0.8 * settings.http_keep_alive_seconds),
         )
         self.upstreams = build_upstreams(targets, limits)
         self.services = frozenset(self.upstreams)

@@ -50,6 +50,22 @@ def test_app_id_alias_header_is_accepted(stack, client):
     assert get(stack, "/readings/echo", **{"App-Id": client["app_id"]}).status_code == 200
 
 
+@pytest.mark.parametrize(
+    "names",
+    [("X-App-Id", "X-App-Id"), ("App-Id", "App-Id"), ("X-App-Id", "App-Id"), ("App-Id", "X-App-Id")],
+    ids=["two X-App-Id", "two App-Id", "X-App-Id then another App-Id", "App-Id then another X-App-Id"],
+)
+def test_defect_6_an_app_id_sent_twice_is_400(stack, client, names):
+    """Issue 7, defect 6: the last of two X-App-Id headers won silently."""
+    other = client["app_id"][::-1]  # any second id: which of the two counts is not guessed
+    for second in (client["app_id"], other) if names[0] == names[1] else (other,):
+        headers = [(names[0], client["app_id"]), (names[1], second)]
+        response = httpx.get(f"{stack.url}/readings/echo", headers=headers, timeout=10)
+        assert "once" in assert_problem(response, 400)["detail"]
+    same = [("X-App-Id", client["app_id"]), ("App-Id", client["app_id"])]
+    assert httpx.get(f"{stack.url}/readings/echo", headers=same, timeout=10).status_code == 200
+
+
 def test_disabled_client_is_refused_at_once(stack, client, admin_headers):
     assert get(stack, "/readings/echo", client["app_id"]).status_code == 200
     patched = httpx.patch(f"{stack.url}/admin/clients/{client['code']}", json={"active": False}, headers=admin_headers)

@@ -31,7 +31,7 @@ def component_cli(definition: ComponentDefinition) -> typer.Typer:
             workers=workers,
             lifespan="on",
             log_config=None,
-            **server_options(),
+            **server_options(settings),
         )
 
     @app.command()
@@ -62,7 +62,7 @@ async def _run_worker(definition: ComponentDefinition, health_host: str, health_
     worker = ComponentWorker(definition, settings, runtime)
     health_app = worker_health_app(runtime, worker.metrics)
     health = uvicorn.Server(
-        uvicorn.Config(health_app, host=health_host, port=health_port, log_config=None, access_log=False)
+        uvicorn.Config(health_app, host=health_host, port=health_port, log_config=None, **server_options(settings))
     )
     # `_serve` rather than `serve`: the worker owns the signals, and stops the health server itself.
     health_task = asyncio.create_task(health._serve())

@@ -27,8 +27,9 @@ class Unauthenticated(Problem):
 
 
 def request_target(request: Request) -> str:
-    query = request.url.query
-    return f"{request.url.path}?{query}" if query else request.url.path
+    """The target the gateway signed: the raw path as sent, not `request.url` (which re-parses the
+    decoded path and so loses or splits at an escaped `#`, `?`, tab, CR or LF)."""
+    return signing.signed_target(request.scope)
 
 
 def client_context(request: Request) -> ClientContext:

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from quintet_shared.logs import request_id_var
 
@@ -132,7 +133,15 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ValueError, _on_data_error_if_nul)
     app.add_exception_handler(OverflowError, _on_data_error)  # SQLite: an integer beyond 64 bits
     app.add_exception_handler(IntegrityError, _on_integrity_error)
+    app.add_exception_handler(ClientDisconnect, _on_client_gone)
     app.add_exception_handler(Exception, _on_unexpected)
+
+
+async def _on_client_gone(_request: Request, _exc: Exception) -> JSONResponse:
+    # The client hung up, or the server gave up on a body that stopped arriving (408, http_limits):
+    # nobody reads this answer, and it is not an error of ours to log with a stack trace.
+    log.info("the client went away before its request body arrived")
+    return problem_response(400, "The request body did not arrive.")
 
 
 async def _on_data_error_if_nul(request: Request, exc: Exception) -> JSONResponse:

@@ -1,4 +1,5 @@
-"""How every component's HTTP server runs: uvicorn's options, and a protocol that writes once per response.
+"""How every component's HTTP server runs: uvicorn's options, and a protocol that writes once per response
+and holds each client to the limits of quintet_shared.http_limits (set by the HTTP_* settings).
 
 uvicorn writes a response's status line and headers in one `transport.write` and its body in
 another: two system calls for the usual small response, a fifth of the gateway's CPU per request
@@ -11,7 +12,8 @@ once past COALESCE_LIMIT bytes, so large and streamed bodies flow as before and 
 import asyncio
 from typing import Any
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from quintet_shared.http_limits import GuardedHttpToolsProtocol, ServerLimits
+from quintet_shared.settings import ComponentSettings
 
 COALESCE_LIMIT = 16 * 1024
 
@@ -99,18 +101,30 @@ class CoalescingTransport(asyncio.Transport):
         return self._inner.get_protocol()
 
 
-class CoalescingHttpToolsProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol, writing through a CoalescingTransport."""
+class CoalescingHttpToolsProtocol(GuardedHttpToolsProtocol):
+    """uvicorn's httptools protocol, within limits, writing through a CoalescingTransport."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(CoalescingTransport(transport, self.loop))
 
 
-def server_options() -> dict[str, Any]:
-    """uvicorn options every component's API runs with (distributed mode and containers)."""
+def server_options(settings: ComponentSettings | None = None) -> dict[str, Any]:
+    """uvicorn options every component's API runs with (all modes); settings from the environment
+    when None."""
+    settings = settings or ComponentSettings()
+    limits = ServerLimits(
+        max_header_bytes=settings.http_max_header_bytes,
+        max_line_bytes=settings.http_max_header_line_bytes,
+        header_timeout=settings.http_header_timeout_seconds,
+        body_timeout=settings.http_body_timeout_seconds,
+        max_connections=settings.http_max_connections,
+    )
+    # uvicorn makes the protocol from its class: the limits go with a subclass of their own.
+    protocol = type("QuintetHttpProtocol", (CoalescingHttpToolsProtocol,), {"limits": limits})
     return {
         "loop": "uvloop",
-        "http": CoalescingHttpToolsProtocol,
+        "http": protocol,
+        "timeout_keep_alive": settings.http_keep_alive_seconds,
         "access_log": False,  # request logs come from our middleware, with request id and client
         "proxy_headers": False,  # no X-Forwarded-* is trusted: the gateway is the edge
     }

@@ -33,6 +33,13 @@ class ComponentSettings(BaseSettings):
     job_retention_days: int = Field(7, ge=1, validation_alias=_env("JOB_RETENTION_DAYS"))
     outbox_retention_days: int = Field(7, ge=1, validation_alias=_env("OUTBOX_RETENTION_DAYS"))
     max_body_bytes: int = Field(10 * 1024 * 1024, ge=1, validation_alias=_env("MAX_BODY_BYTES"))
+    # What one client may hold of a component's HTTP server (quintet_shared.http_limits).
+    http_max_header_bytes: int = Field(32 * 1024, ge=1024, validation_alias=_env("HTTP_MAX_HEADER_BYTES"))
+    http_max_header_line_bytes: int = Field(8 * 1024, ge=256, validation_alias=_env("HTTP_MAX_HEADER_LINE_BYTES"))
+    http_header_timeout_seconds: float = Field(10.0, gt=0, validation_alias=_env("HTTP_HEADER_TIMEOUT_SECONDS"))
+    http_body_timeout_seconds: float = Field(30.0, gt=0, validation_alias=_env("HTTP_BODY_TIMEOUT_SECONDS"))
+    http_keep_alive_seconds: float = Field(5.0, gt=0, validation_alias=_env("HTTP_KEEP_ALIVE_SECONDS"))
+    http_max_connections: int = Field(1000, ge=1, validation_alias=_env("HTTP_MAX_CONNECTIONS"))
 
     @model_validator(mode="after")
     def _refuse_dev_secrets_in_prod(self) -> "ComponentSettings":

@@ -6,6 +6,7 @@ import pytest
 
 from quintet_shared import http_server
 from quintet_shared.http_server import CoalescingTransport
+from quintet_shared.settings import ComponentSettings
 
 
 class RecordingTransport(asyncio.Transport):
@@ -67,8 +68,12 @@ async def test_close_sends_what_was_gathered_and_abort_drops_it() -> None:
     assert (aborting.writes, aborting.aborted) == ([], True)
 
 
-def test_every_component_serves_with_the_coalescing_protocol() -> None:
-    assert http_server.server_options()["http"] is http_server.CoalescingHttpToolsProtocol
+def test_every_component_serves_with_the_coalescing_protocol_within_its_limits() -> None:
+    settings = ComponentSettings(http_max_header_bytes=4096, http_keep_alive_seconds=2.5)
+    options = http_server.server_options(settings)
+    assert issubclass(options["http"], http_server.CoalescingHttpToolsProtocol)
+    assert options["http"].limits.max_header_bytes == 4096
+    assert options["timeout_keep_alive"] == 2.5
 
 
 async def test_a_large_write_with_nothing_gathered_goes_straight_through(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -34,8 +34,9 @@ def _runtime(component: ComponentDefinition, settings: ComponentSettings, bus: I
     return Runtime(engine=make_engine(url), bus=bus, owns_bus=False)
 
 
-def _server(app: object, host: str, port: int) -> uvicorn.Server:
-    config = uvicorn.Config(app, host=host, port=port, log_config=None, **server_options())  # type: ignore[arg-type]
+def _server(app: object, host: str, port: int, settings: ComponentSettings) -> uvicorn.Server:
+    options = server_options(settings)
+    config = uvicorn.Config(app, host=host, port=port, log_config=None, **options)  # type: ignore[arg-type]
     return uvicorn.Server(config)
 
 
@@ -64,7 +65,11 @@ async def serve_embedded(*, host: str = "127.0.0.1", port: int = 8000) -> None:
             await worker.start_consumers()
         worker_tasks = [asyncio.create_task(worker.run(stop)) for worker in workers]
         print_demo_clients(ensure_demo_clients(gateway_runtime.engine, gateway_settings), host=host, port=port)
-        servers = [_server(gateway_app, host, port), _server(_sandbox_app(), host, port + SANDBOX_PORT_OFFSET)]
+        # The gateway's server faces every client, and holds them to the limits for all the services.
+        servers = [
+            _server(gateway_app, host, port, gateway_settings),
+            _server(_sandbox_app(), host, port + SANDBOX_PORT_OFFSET, common),
+        ]
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, lambda: _stop_all(stop, servers))

@@ -3,6 +3,7 @@
 import typer
 import uvicorn
 
+from quintet_shared.http_server import server_options
 from quintet_shared.logs import configure_logging
 from sandbox.config import Settings
 from sandbox.main import create_app
@@ -24,4 +25,5 @@ def serve(
     """Serve the sandbox's HTTP API."""
     settings = Settings()
     configure_logging("sandbox", level=settings.log_level, fmt=settings.log_format)
-    uvicorn.run(create_app(settings), host=host, port=settings.port if port is None else port, log_config=None)
+    port = settings.port if port is None else port
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, **server_options(settings))

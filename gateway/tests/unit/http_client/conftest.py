@@ -123,7 +123,12 @@ async def call(
 ) -> Result:
     """One request through the client as the proxy makes it; `body` is the caller's chunks."""
     chunks = list(body or [])
-    request = Forward(headers=[(b"host", b"gateway.test"), *headers], request_id=b"rid-1", has_body=body is not None)
+    request = Forward(
+        headers=[(b"host", b"gateway.test"), *headers],
+        request_id=b"rid-1",
+        has_body=body is not None,
+        target=path.encode(),
+    )
     scope = {"type": "http", "method": method, "path": path, "raw_path": path.encode(), "query_string": b""}
     messages: list[dict] = []
 

@@ -123,7 +123,7 @@ async def test_a_caller_hanging_up_stops_an_endless_stream_and_drops_its_connect
         return {"type": "http.disconnect"}
 
     scope = {"type": "http", "method": "GET", "path": "/svc/events", "raw_path": b"/svc/events", "query_string": b""}
-    request = Forward(headers=[(b"host", b"gateway.test")], request_id=b"r", has_body=False)
+    request = Forward(headers=[(b"host", b"gateway.test")], request_id=b"r", has_body=False, target=b"/svc/events")
     assert await asyncio.wait_for(upstream.forward(request, scope, receive, send), 5) == 200
     assert messages[-1].get("more_body")  # cut off, not completed
     await asyncio.sleep(0.05)
@@ -159,7 +159,7 @@ async def test_an_upload_streams_at_the_services_pace(client, declared):
         return {"type": "http.request", "body": block, "more_body": handed_out < total}
 
     headers = [(b"host", b"gateway.test")] + ([(b"content-length", str(total * MB).encode())] if declared else [])
-    request = Forward(headers=headers, request_id=b"r", has_body=True)
+    request = Forward(headers=headers, request_id=b"r", has_body=True, target=b"/svc/up")
     scope = {"type": "http", "method": "POST", "path": "/svc/up", "raw_path": b"/svc/up", "query_string": b""}
     sent: list[dict] = []
 
