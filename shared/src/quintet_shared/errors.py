@@ -16,6 +16,7 @@ from quintet_shared.logs import request_id_var
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+PROBLEM_SCHEMA_REF = "#/components/schemas/ProblemDetails"
 
 
 class ProblemDetails(BaseModel):
@@ -30,8 +31,10 @@ class ProblemDetails(BaseModel):
 
 
 def documented_problem(description: str) -> dict[str, Any]:
-    """A route's `responses` entry for an error answered with problem+json."""
-    return {"model": ProblemDetails, "description": description, "content": {PROBLEM_JSON: {}}}
+    """A route's `responses` entry for an error answered with problem+json. No `model`: FastAPI would
+    declare it as application/json too; the kit's document adds the ProblemDetails schema
+    (openapi_answers.py)."""
+    return {"description": description, "content": {PROBLEM_JSON: {"schema": {"$ref": PROBLEM_SCHEMA_REF}}}}
 
 
 class Problem(Exception):
