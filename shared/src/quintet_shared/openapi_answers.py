@@ -54,15 +54,17 @@ def operations(document: Document) -> Iterator[tuple[str, str, Operation]]:
 
 def add_answer(operation: Operation, status: str, answer: dict[str, Any], *, also: bool = False) -> None:
     """Declares `answer` for `status`. Where the operation already describes that status, its own
-    description stays (it is more precise), or with `also` the two are joined (another layer answers
-    the same status for another reason); headers are merged in either case."""
+    description stays (it is more precise), or with `also` the two are joined, `answer`'s first
+    (another layer, in front, answers the same status for another reason); headers are merged."""
     responses = operation.setdefault("responses", {})
     existing = responses.get(status)
     if existing is None:
         responses[status] = {**answer, "content": answer.get("content", PROBLEM_CONTENT)}
         return
     if also and answer["description"] not in existing.get("description", ""):
-        existing["description"] = f"{existing.get('description', '')}; or: {answer['description']}".lstrip("; ")
+        # The layer in front (the gateway) answers first, so its reason comes first.
+        own = existing.get("description")
+        existing["description"] = f"{answer['description']}; or: {own}" if own else answer["description"]
     if "headers" in answer:
         existing["headers"] = {**existing.get("headers", {}), **answer["headers"]}
 
