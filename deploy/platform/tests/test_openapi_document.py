@@ -21,8 +21,9 @@ from quintet_shared.errors import PROBLEM_JSON
 ADMIN_TOKEN = "test-admin-token"
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 PROBLEM_SCHEMA = {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}
-# The original v2 contract answers an unknown supply point with its own envelope, on purpose.
-NOT_PROBLEMS = {("/readings/v2/{identifier}", "get", "400")}
+# The original v2 contract answers an unknown supply point with its own envelope, on purpose; a
+# health check that fails answers with the same report as when it passes.
+NOT_PROBLEMS = {("/readings/v2/{identifier}", "get", "400"), ("/health", "get", "503"), ("/health/ready", "get", "503")}
 
 
 @pytest.fixture(scope="module")
@@ -71,10 +72,13 @@ def test_merged_openapi_declares_every_answer_of_every_service_operation(documen
 
 def test_merged_openapi_declares_every_error_as_problem_json(document):
     assert "ProblemDetails" in document["components"]["schemas"]
+    assert document["paths"]["/health"]["get"]["responses"]["503"]["content"] == {
+        "application/json": {"schema": {"type": "object"}}
+    }
     assert "HTTPValidationError" not in document["components"]["schemas"]
     for path, method, operation in operations(document):
         for status, response in operation["responses"].items():
-            if status[0] in "45" and (path, method, status) not in NOT_PROBLEMS and not path.startswith("/health"):
+            if status[0] in "45" and (path, method, status) not in NOT_PROBLEMS:
                 assert response.get("content") == {PROBLEM_JSON: PROBLEM_SCHEMA}, (method, path, status)
 
 
