@@ -153,8 +153,14 @@ def schemathesis(platform: Platform, *options: str) -> subprocess.CompletedProce
         "10",
         *options,
     ]
-    return subprocess.run(
-        command, capture_output=True, text=True, timeout=RUN_TIMEOUT_SECONDS, preexec_fn=_limit_memory, check=False
+    return subprocess.run(  # in the platform's directory: Schemathesis keeps a cache where it runs
+        command,
+        cwd=platform.workdir,
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT_SECONDS,
+        preexec_fn=_limit_memory,
+        check=False,
     )
 
 
