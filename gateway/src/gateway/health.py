@@ -13,6 +13,8 @@ from gateway.upstreams import AsgiUpstream
 from quintet_shared.health import database_ready
 
 router = APIRouter(prefix="/health", tags=["health"])
+# A 503 here is the same report as the 200, not a problem+json.
+HEALTH_REPORT = {"application/json": {"schema": {"type": "object"}}}
 
 
 def _state(request: Request) -> GatewayState:
@@ -41,7 +43,7 @@ async def upstream_health(upstream: HttpUpstream | AsgiUpstream, seconds: float)
 @router.get(
     "",
     summary="Readiness of the gateway and of every service",
-    responses={503: {"description": "The gateway's database or some service is not ready"}},
+    responses={503: {"description": "The gateway's database or some service is not ready", "content": HEALTH_REPORT}},
 )
 async def health(request: Request) -> JSONResponse:
     state = _state(request)
@@ -68,7 +70,7 @@ async def live() -> dict[str, str]:
 @router.get(
     "/ready",
     summary="The gateway itself can serve (its database answers)",
-    responses={503: {"description": "The gateway's database does not answer"}},
+    responses={503: {"description": "The gateway's database does not answer", "content": HEALTH_REPORT}},
 )
 async def ready(request: Request) -> JSONResponse:
     database = await asyncio.to_thread(database_ready, _state(request).engine)

@@ -12,6 +12,7 @@ from gateway.dispatch import Dispatcher
 from gateway.state import GatewayState, RuntimeLike
 from quintet_shared.errors import install_problem_handlers
 from quintet_shared.middleware import RequestMiddleware
+from quintet_shared.openapi_answers import install_documented_answers
 
 
 def create_front(state: GatewayState) -> FastAPI:
@@ -35,6 +36,7 @@ def create_front(state: GatewayState) -> FastAPI:
     app.include_router(health.router)
     app.include_router(openapi.router)
     app.add_route("/metrics", state.metrics.endpoint(), include_in_schema=False)
+    install_documented_answers(app)
     return app
 
 

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 
+from gateway.openapi_answers import declare_gateway_answers, name_the_services
 from gateway.state import GatewayState
 
 GATEWAY = "gateway"
@@ -24,7 +25,6 @@ APP_ID_SCHEME = {
     "name": "X-App-Id",
     "description": "The client's app id, as issued by the gateway's admin API",
 }
-_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
 Document = dict[str, Any]
 
@@ -76,21 +76,16 @@ def prefixed(source: str, document: Document, collisions: Mapping[str, set[str]]
     return _rewrite_refs(result, refs) if refs else result
 
 
-def _require_app_id(paths: Mapping[str, Any]) -> dict[str, Any]:
-    secured: dict[str, Any] = {}
-    for path, item in paths.items():
-        secured[path] = {
-            key: ({"security": [{"AppId": []}], **operation} if key in _METHODS else operation)
-            for key, operation in item.items()
-        }
-    return secured
-
-
 def merge(gateway: Document, services: Mapping[str, Document], unavailable: Mapping[str, str]) -> Document:
     """The union of the gateway's document and each service's (its own prefix only)."""
+    gateway = copy.deepcopy(gateway)
     sources: dict[str, Document] = {GATEWAY: gateway}
     for name, document in services.items():
-        sources[name] = {**document, "paths": _require_app_id(own_paths(name, document.get("paths", {})))}
+        sources[name] = {
+            **document,
+            "paths": declare_gateway_answers(copy.deepcopy(own_paths(name, document.get("paths", {})))),
+        }
+    name_the_services(gateway, sorted({*services, *unavailable}))
     collisions = colliding_names(sources)
     paths: dict[str, Any] = {}
     components: dict[str, dict[str, Any]] = {"securitySchemes": {"AppId": APP_ID_SCHEME}}
@@ -154,7 +149,7 @@ class MergedDocument:
                 fetched = await asyncio.gather(*(_fetch(state, name) for name in names))
                 found = {n: doc for n, doc in zip(names, fetched, strict=True) if isinstance(doc, dict)}
                 failed = {n: doc for n, doc in zip(names, fetched, strict=True) if isinstance(doc, str)}
-                self._document = merge(copy.deepcopy(gateway), found, failed)
+                self._document = merge(gateway, found, failed)
                 self._expires = time.monotonic() + self._ttl
             return self._document
 

@@ -66,3 +66,17 @@ def test_the_inputs_are_left_untouched():
     readings, crm = service("readings", {"a": {}}), service("crm", {"b": {}})
     merge(GATEWAY, {"readings": readings, "crm": crm}, {})
     assert "Page" in readings["components"]["schemas"]
+
+
+def test_service_operations_get_the_gateways_answers_beside_their_own():
+    readings = service("readings", {})
+    readings["paths"]["/readings/things"]["get"]["responses"]["401"] = {"description": "Bad signature"}
+    operation = merge(GATEWAY, {"readings": readings}, {})["paths"]["/readings/things"]["get"]
+    responses = operation["responses"]
+    assert {"401", "403", "429", "502", "503", "504"} <= set(responses)
+    assert responses["401"]["description"] == "`X-App-Id` is missing, unknown or disabled; or: Bad signature"
+    assert responses["429"]["headers"]["Retry-After"]["required"] is True
+    assert responses["403"]["content"] == {
+        "application/problem+json": {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}
+    }
+    assert "401" not in merge(GATEWAY, {"readings": readings}, {})["paths"]["/admin/clients"]["get"]["responses"]

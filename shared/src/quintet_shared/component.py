@@ -23,6 +23,7 @@ from quintet_shared.inbox import EventHandler
 from quintet_shared.jobs import JobFunc, jobs_router
 from quintet_shared.metrics import Metrics
 from quintet_shared.middleware import RequestMiddleware
+from quintet_shared.openapi_answers import install_documented_answers
 from quintet_shared.runtime import Runtime
 from quintet_shared.schedules import OneShotAction, Periodic
 from quintet_shared.settings import ComponentSettings
@@ -105,6 +106,7 @@ def create_service_app(
     public.extend(definition.routers)
     for router in public:
         app.include_router(router, dependencies=signed)
+    install_documented_answers(app, signed_prefix=f"/{definition.name}")
     return app
 
 

@@ -7,6 +7,7 @@ from fastapi import Depends, Query, Request
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from quintet_shared.pagination import MAX_PAGE, MAX_PAGE_SIZE
 from quintet_shared.runtime import Runtime
 
 
@@ -26,5 +27,6 @@ def get_session(request: Request) -> Iterator[Session]:
 
 SessionDep = Annotated[Session, Depends(get_session)]
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
-PageDep = Annotated[int, Query(ge=1, description="1-based page number")]
-PageSizeDep = Annotated[int, Query(ge=1, le=500, description="Items per page (max 500)")]
+# Bounded so that the row offset fits a 64-bit integer on every database (beyond: 422, not a 500).
+PageDep = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"1-based page number (max {MAX_PAGE:,})")]
+PageSizeDep = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"Items per page (max {MAX_PAGE_SIZE})")]

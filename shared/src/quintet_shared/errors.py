@@ -12,11 +12,13 @@ from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
+from quintet_shared.allow import allowed_methods
 from quintet_shared.logs import request_id_var
 
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+PROBLEM_SCHEMA_REF = "#/components/schemas/ProblemDetails"
 
 
 class ProblemDetails(BaseModel):
@@ -31,8 +33,10 @@ class ProblemDetails(BaseModel):
 
 
 def documented_problem(description: str) -> dict[str, Any]:
-    """A route's `responses` entry for an error answered with problem+json."""
-    return {"model": ProblemDetails, "description": description, "content": {PROBLEM_JSON: {}}}
+    """A route's `responses` entry for an error answered with problem+json. No `model`: FastAPI would
+    declare it as application/json too; the kit's document adds the ProblemDetails schema
+    (openapi_answers.py)."""
+    return {"description": description, "content": {PROBLEM_JSON: {"schema": {"$ref": PROBLEM_SCHEMA_REF}}}}
 
 
 class Problem(Exception):
@@ -100,9 +104,12 @@ async def _on_problem(_request: Request, exc: Exception) -> JSONResponse:
     return problem_response(exc.status, exc.detail, title=exc.title, errors=exc.errors)
 
 
-async def _on_http(_request: Request, exc: Exception) -> JSONResponse:
+async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    return problem_response(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+    headers = getattr(exc, "headers", None)
+    if exc.status_code == 405:  # Starlette's Allow names one route's methods only
+        headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
+    return problem_response(exc.status_code, str(exc.detail), headers=headers)
 
 
 async def _on_validation(_request: Request, exc: Exception) -> JSONResponse:

@@ -10,6 +10,7 @@ T = TypeVar("T")
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
+MAX_PAGE = 1_000_000_000
 
 
 class Page(BaseModel, Generic[T]):

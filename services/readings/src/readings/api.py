@@ -10,9 +10,9 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from quintet_shared.context import ClientDep
-from quintet_shared.deps import SessionDep
+from quintet_shared.deps import PageDep, PageSizeDep, SessionDep
 from quintet_shared.errors import documented_problem
-from quintet_shared.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, page_of
+from quintet_shared.pagination import DEFAULT_PAGE_SIZE, Page, page_of
 from readings import queries
 from readings.consumption_queries import consumption_of
 from readings.schemas import (
@@ -53,8 +53,8 @@ def supply_points(
     request: Request,
     client: ClientDep,
     session: SessionDep,
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+    page: PageDep = 1,
+    page_size: PageSizeDep = DEFAULT_PAGE_SIZE,
 ) -> Page[SupplyPointSummary]:
     code = client.client_code
     items = queries.list_supply_points(session, client=code, offset=(page - 1) * page_size, limit=page_size)
