@@ -14,7 +14,7 @@ import pytest
 from fastapi import APIRouter
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import create_engine, insert, select, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Field, Session
 
@@ -22,12 +22,14 @@ from quintet_shared.bus.memory import InMemoryBus
 from quintet_shared.clock import FakeClock
 from quintet_shared.component import ComponentDefinition, create_service_app
 from quintet_shared.context import ClientDep
-from quintet_shared.db import make_engine, model_base
+from quintet_shared.db import make_engine, model_base, session_scope
 from quintet_shared.deps import SessionDep
+from quintet_shared.envelope import Envelope
+from quintet_shared.jobs import JobContext, JobOutcome, JobRunner, enqueue_job
 from quintet_shared.runtime import Runtime
 from quintet_shared.schedules import Periodic, Scheduler
 from quintet_shared.settings import ComponentSettings
-from quintet_shared.tables import kit_metadata
+from quintet_shared.tables import job, kit_metadata
 from quintet_shared.testing.gateway import signed_headers
 
 MemoModel = model_base("MemoModel")
@@ -134,3 +136,27 @@ def test_defect_4_a_schedule_on_a_busy_database_warns_and_fires_later(
     failures = [record for record in caplog.records if "schedule failed" in record.message]
     assert failures and all(record.levelno == logging.WARNING for record in failures)
     assert scheduler.tick() == ["memo"]  # the same slot, on the next tick
+
+
+async def test_defect_4_a_job_meeting_a_busy_database_is_delivered_again_with_a_warning(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = FakeClock(datetime(2026, 3, 1, 10, tzinfo=UTC))
+    with session_scope(engine) as session:
+        job_id = enqueue_job(session, service="memos", kind="import", client="acme", payload={}, clock=clock).job_id
+    envelope = Envelope.new(type="memos.job.queued", source="memos", data={"job_id": str(job_id), "kind": "import"})
+
+    def locked(_context: JobContext) -> JobOutcome:
+        raise sqlite3.OperationalError("database is locked")
+
+    runner = JobRunner(
+        engine, service="memos", functions={"import": locked}, clock=clock, max_attempts=2, busy_backoff=0
+    )
+    with caplog.at_level(logging.WARNING, logger="quintet_shared.jobs.runner"):
+        with pytest.raises(sqlite3.OperationalError):
+            await runner.handler(envelope)  # raised: the bus delivers it again
+        await runner.handler(envelope)  # the last attempt: the job fails, saying why
+    assert {record.levelno for record in caplog.records if "job failed" in record.message} == {logging.WARNING}
+    with engine.connect() as conn:
+        row = conn.execute(select(job).where(job.c.id == job_id)).mappings().one()
+    assert row["status"] == "FAILURE" and "database is busy" in row["errors"][0]["message"]

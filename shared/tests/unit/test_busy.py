@@ -66,3 +66,31 @@ def test_a_real_sqlite_lock_is_busy(tmp_path) -> None:
         waiter.execute("INSERT INTO t VALUES (1)")
     assert is_busy(raised.value)
     holder.rollback()
+
+
+async def test_defect_4_a_consumer_meeting_a_busy_database_is_redelivered_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from quintet_shared.bus.memory import InMemoryBus
+    from quintet_shared.envelope import Envelope
+    from quintet_shared.testing.bus_harness import eventually
+
+    handled: list[Envelope] = []
+    failures = [sqlite3.OperationalError("database is locked"), ValueError("a bug")]
+
+    async def handler(envelope: Envelope) -> None:
+        if failures:
+            raise failures.pop(0)
+        handled.append(envelope)
+
+    bus = InMemoryBus(namespace="unit", delivery_limit=5)
+    await bus.start()
+    try:
+        await bus.consume("crm.events", ["crm.visit.recorded"], handler)
+        with caplog.at_level(logging.WARNING, logger="quintet_shared.bus.memory"):
+            await bus.publish([Envelope.new(type="crm.visit.recorded", source="crm", data={}).outgoing()])
+            await eventually(lambda: len(handled) == 1, within=2)
+    finally:
+        await bus.close()
+    levels = [record.levelno for record in caplog.records if record.message == "handler failed"]
+    assert levels == [logging.WARNING, logging.ERROR]  # busy: a warning; a bug: an error
