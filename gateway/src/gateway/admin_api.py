@@ -1,15 +1,21 @@
-"""The admin API: thin routes over the registry use cases, behind the admin bearer token."""
+"""The admin API: thin routes over the registry use cases, behind the admin bearer token.
+
+Routes and dependencies are `async` and each route's database work runs in one hop to a worker
+thread: under load every hop waits for a thread and for the GIL, and a plain `def` route with
+plain `def` dependencies made four of them per request (see bench/admin.py).
+"""
 
 import hmac
 from typing import Annotated, Any
 
-import anyio.from_thread
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from gateway import registry
 from gateway.models import AppIdRotated, Client, ClientCreate, ClientPublic, ClientUpdate, ClientWithAppId
+from gateway.registry import Registration
 from gateway.state import GatewayState
 from quintet_shared.db import session_scope
 from quintet_shared.deps import PageDep, PageSizeDep
@@ -19,14 +25,14 @@ from quintet_shared.pagination import DEFAULT_PAGE_SIZE, Page, page_of
 _bearer = HTTPBearer(auto_error=False, scheme_name="AdminToken", description="GATEWAY_ADMIN_TOKEN")
 
 
-def get_state(request: Request) -> GatewayState:
+async def get_state(request: Request) -> GatewayState:
     return request.app.state.gateway
 
 
 StateDep = Annotated[GatewayState, Depends(get_state)]
 
 
-def require_admin(
+async def require_admin(
     state: StateDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> None:
     given = credentials.credentials if credentials is not None else ""
@@ -44,9 +50,9 @@ def _public(client: Client) -> ClientPublic:
 
 
 def _applied(state: GatewayState) -> None:
-    """This process's cache forgets at once (on the event loop, which owns it); other processes
-    follow within GATEWAY_CLIENT_CACHE_SECONDS."""
-    anyio.from_thread.run_sync(state.clients.invalidate)
+    """This process's cache forgets at once (called on the event loop, which owns it); other
+    processes follow within GATEWAY_CLIENT_CACHE_SECONDS."""
+    state.clients.invalidate()
 
 
 @router.post(
@@ -56,27 +62,24 @@ def _applied(state: GatewayState) -> None:
     summary="Register a client; its app id is shown this once",
     responses={409: {"description": "The code is taken"}, 422: {"description": "Invalid fields or unknown services"}},
 )
-def create_client(body: ClientCreate, state: StateDep) -> ClientWithAppId:
-    with session_scope(state.engine) as session:
-        client, app_id = registry.register(
-            session,
-            data=body,
-            known_services=state.services,
-            default_rate_limit=state.settings.default_rate_limit_per_minute,
-            now=state.clock(),
-            correlation_id=request_id_var.get(),
-        )
-    _applied(state)
+async def create_client(body: ClientCreate, state: StateDep) -> ClientWithAppId:
+    # Written together with the registrations that arrive meanwhile (registrations.py).
+    client, app_id = await state.registrations.register(Registration(body, request_id_var.get()))
+    # No cache to clear: nothing can be cached under an app id that did not exist until now, and
+    # clearing it would send every client's next request to the database.
     return ClientWithAppId(**_public(client).model_dump(), app_id=app_id)
 
 
 @router.get("/clients", response_model=Page[ClientPublic], summary="Clients, by code (app ids are never shown)")
-def list_clients(
+async def list_clients(
     request: Request, state: StateDep, page: PageDep = 1, page_size: PageSizeDep = DEFAULT_PAGE_SIZE
 ) -> Page[ClientPublic]:
-    with session_scope(state.engine) as session:
-        count, clients = registry.list_clients(session, page=page, page_size=page_size)
-        results = [_public(client) for client in clients]
+    def listed() -> tuple[int, list[ClientPublic]]:
+        with session_scope(state.engine) as session:
+            count, clients = registry.list_clients(session, page=page, page_size=page_size)
+            return count, [_public(client) for client in clients]
+
+    count, results = await run_in_threadpool(listed)
     return page_of(results, count=count, page=page, page_size=page_size, url=request.url)
 
 
@@ -86,9 +89,12 @@ def list_clients(
     summary="One client",
     responses={404: {"description": "No such client"}},
 )
-def get_client(code: str, state: StateDep) -> ClientPublic:
-    with session_scope(state.engine) as session:
-        return _public(registry.get_client(session, code=code))
+async def get_client(code: str, state: StateDep) -> ClientPublic:
+    def found() -> ClientPublic:
+        with session_scope(state.engine) as session:
+            return _public(registry.get_client(session, code=code))
+
+    return await run_in_threadpool(found)
 
 
 @router.patch(
@@ -97,16 +103,20 @@ def get_client(code: str, state: StateDep) -> ClientPublic:
     summary="Change a client's name, services, rate limit or active flag",
     responses={404: {"description": "No such client"}, 422: {"description": "Invalid fields or unknown services"}},
 )
-def update_client(code: str, body: ClientUpdate, state: StateDep) -> ClientPublic:
-    with session_scope(state.engine) as session:
-        client = registry.update_client(
-            session,
-            code=code,
-            changes=body,
-            known_services=state.services,
-            now=state.clock(),
-            correlation_id=request_id_var.get(),
-        )
+async def update_client(code: str, body: ClientUpdate, state: StateDep) -> ClientPublic:
+    def updated() -> Client:
+        with session_scope(state.engine) as session:
+            return registry.update_client(
+                session,
+                code=code,
+                changes=body,
+                known_services=state.services,
+                now=state.clock(),
+                correlation_id=correlation_id,
+            )
+
+    correlation_id = request_id_var.get()
+    client = await run_in_threadpool(updated)
     _applied(state)
     return _public(client)
 
@@ -117,8 +127,11 @@ def update_client(code: str, body: ClientUpdate, state: StateDep) -> ClientPubli
     summary="Issue a new app id; the old one stops working",
     responses={404: {"description": "No such client"}},
 )
-def rotate_app_id(code: str, state: StateDep) -> AppIdRotated:
-    with session_scope(state.engine) as session:
-        client, app_id = registry.rotate_app_id(session, code=code, now=state.clock())
+async def rotate_app_id(code: str, state: StateDep) -> AppIdRotated:
+    def rotated() -> tuple[Client, str]:
+        with session_scope(state.engine) as session:
+            return registry.rotate_app_id(session, code=code, now=state.clock())
+
+    client, app_id = await run_in_threadpool(rotated)
     _applied(state)
     return AppIdRotated(code=client.code, app_id=app_id)

@@ -6,17 +6,20 @@ a client change and its outbox event are stored together or not at all.
 
 import hashlib
 import secrets
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
 from gateway.events import CLIENT_REGISTERED, CLIENT_UPDATED, ClientChanged
 from gateway.models import Client, ClientCreate, ClientUpdate
 from quintet_shared.envelope import Envelope
 from quintet_shared.errors import Conflict, NotFound, Problem
-from quintet_shared.outbox import add_event
+from quintet_shared.outbox import add_event, add_events
 
 AppIdFactory = Callable[[], str]
 
@@ -44,6 +47,19 @@ def check_services(services: Collection[str], known: Collection[str]) -> None:
         )
 
 
+def _new_client(data: ClientCreate, *, default_rate_limit: int, app_id: str, now: datetime) -> Client:
+    return Client(
+        code=data.code,
+        name=data.name,
+        services=list(data.services),
+        rate_limit_per_minute=data.rate_limit_per_minute or default_rate_limit,
+        active=True,
+        app_id_hash=hash_app_id(app_id),
+        created_at=now,
+        updated_at=now,
+    )
+
+
 def register(
     session: Session,
     *,
@@ -57,21 +73,83 @@ def register(
     """A new client with a fresh app id, which is returned here and never again."""
     check_services(data.services, known_services)
     if session.get(Client, data.code) is not None:
-        raise Conflict(f"A client with code {data.code!r} already exists.")
+        raise _taken(data.code)
     app_id = new_app_id()
-    client = Client(
-        code=data.code,
-        name=data.name,
-        services=list(data.services),
-        rate_limit_per_minute=data.rate_limit_per_minute or default_rate_limit,
-        active=True,
-        app_id_hash=hash_app_id(app_id),
-        created_at=now,
-        updated_at=now,
-    )
+    client = _new_client(data, default_rate_limit=default_rate_limit, app_id=app_id, now=now)
     session.add(client)
     _record(session, client, CLIENT_REGISTERED, now=now, correlation_id=correlation_id)
     return client, app_id
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One client to register, with the request id its event carries."""
+
+    data: ClientCreate
+    correlation_id: str | None = None
+
+
+def register_many(
+    session: Session,
+    *,
+    registrations: Sequence[Registration],
+    known_services: Collection[str],
+    default_rate_limit: int,
+    now: datetime,
+    new_app_id: AppIdFactory = generate_app_id,
+) -> list[tuple[Client, str] | Problem]:
+    """`register` for several clients in one transaction: one statement for their rows, then their
+    events. Each gets its client and app id, or the Problem that refused it alone (an unknown
+    service, a code taken before or earlier in the same batch). The rows are not added to the
+    session: the clients returned are plain values.
+
+    Raises what the database raises (a race with another writer of the same code): the caller
+    then registers each client on its own, so that one refusal does not sink the rest.
+    """
+    outcomes: list[tuple[Client, str] | Problem] = []
+    wanted: dict[str, tuple[Client, str]] = {}
+    for registration in registrations:
+        data = registration.data
+        try:
+            check_services(data.services, known_services)
+            if data.code in wanted:
+                raise _taken(data.code)
+        except Problem as refused:
+            outcomes.append(refused)
+            continue
+        app_id = new_app_id()
+        wanted[data.code] = (_new_client(data, default_rate_limit=default_rate_limit, app_id=app_id, now=now), app_id)
+        outcomes.append(wanted[data.code])
+    stored = _insert_absent(session, [client for client, _app_id in wanted.values()])
+    events = []
+    for index, (registration, outcome) in enumerate(zip(registrations, outcomes, strict=True)):
+        if isinstance(outcome, Problem):
+            continue
+        client = outcome[0]
+        if client.code not in stored:
+            outcomes[index] = _taken(client.code)
+            continue
+        events.append(_event(client, CLIENT_REGISTERED, now=now, correlation_id=registration.correlation_id))
+    add_events(session, events)
+    return outcomes
+
+
+def _insert_absent(session: Session, clients: list[Client]) -> set[str]:
+    """Insert the clients whose code is free; returns the codes inserted."""
+    if not clients:
+        return set()
+    columns = ("code", "name", "services", "rate_limit_per_minute", "active", "app_id_hash", "created_at", "updated_at")
+    rows = [{name: getattr(client, name) for name in columns} for client in clients]
+    dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    table = Client.__table__  # type: ignore[attr-defined]
+    # An executemany of one compiled statement (SQLAlchemy sends it as one multi-row INSERT): a
+    # `values(rows)` statement would be compiled again for every batch.
+    statement = dialect_insert(table).on_conflict_do_nothing(index_elements=["code"]).returning(table.c.code)
+    return set(session.scalars(statement, rows))
+
+
+def _taken(code: str) -> Conflict:
+    return Conflict(f"A client with code {code!r} already exists.")
 
 
 def list_clients(session: Session, *, page: int, page_size: int) -> tuple[int, list[Client]]:
@@ -135,6 +213,10 @@ def find_by_app_id_hash(session: Session, app_id_hash: str) -> Client | None:
 
 
 def _record(session: Session, client: Client, event_type: str, *, now: datetime, correlation_id: str | None) -> None:
+    add_event(session, _event(client, event_type, now=now, correlation_id=correlation_id))
+
+
+def _event(client: Client, event_type: str, *, now: datetime, correlation_id: str | None) -> Envelope:
     data = ClientChanged(
         code=client.code,
         name=client.name,
@@ -142,7 +224,6 @@ def _record(session: Session, client: Client, event_type: str, *, now: datetime,
         rate_limit_per_minute=client.rate_limit_per_minute,
         active=client.active,
     )
-    envelope = Envelope.new(
+    return Envelope.new(
         type=event_type, source="gateway", data=data, client=client.code, correlation_id=correlation_id, time=now
     )
-    add_event(session, envelope)

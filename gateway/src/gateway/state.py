@@ -17,6 +17,7 @@ from gateway.metrics import ProxyMetrics
 from gateway.migrate import migrate
 from gateway.proxy import Proxy
 from gateway.ratelimit import RateLimiter
+from gateway.registrations import RegistrationBatcher
 from gateway.upstream_pool import PoolLimits
 from gateway.upstreams import build_upstreams
 from quintet_shared.clock import Clock, system_clock
@@ -61,6 +62,12 @@ class GatewayState:
             clients=self.clients,
             limiter=RateLimiter(),
             metrics=ProxyMetrics(self.metrics.registry),
+        )
+        self.registrations = RegistrationBatcher(
+            lambda: self.engine,
+            known_services=self.services,
+            default_rate_limit=settings.default_rate_limit_per_minute,
+            clock=self.clock,
         )
         self._run_migrations = run_migrations
         self._engine: Engine | None = runtime.engine if runtime is not None else None

@@ -83,3 +83,14 @@ def test_patch_and_rotate(admin, database_url):
     assert admin.post("/admin/clients/nobody/rotate-app-id").status_code == 404
     # Registered, then updated once; a rotation changes only the secret.
     assert outbox_types(database_url) == ["gateway.client.registered", "gateway.client.updated"]
+
+
+@pytest.mark.parametrize("content_type", ["application/vnd.api+json", "application/json", "text/plain", None])
+def test_defect_5_a_client_name_with_nul_is_refused_whatever_the_content_type(admin, database_url, content_type):
+    body = b'{"code": "nul", "name": "Nul\\u0000Ltd", "services": ["readings"]}'
+    headers = {} if content_type is None else {"content-type": content_type}
+    response = admin.post("/admin/clients", content=body, headers=headers)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert admin.get("/admin/clients/nul").status_code == 404
+    assert outbox_types(database_url) == []  # never spread to the services

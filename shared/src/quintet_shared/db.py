@@ -39,13 +39,24 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+# How long a SQLite write waits for another connection's write lock before "database is locked",
+# which the API answers with 503 and Retry-After (busy.py). Long enough to outlast the usual holder:
+# ingestion takes the lock only for its final insert (about a second per 200,000 readings, see
+# readings' ingestion/usecase.py), an upload's copy into the database 1.4 s per 100 MB (measured),
+# so about 3 s for the largest upload readings accepts.
+# Short enough that a caller queued behind something longer hears "try again" in seconds instead
+# of hanging for half a minute, and that a worker's thread is not held that long either.
+SQLITE_BUSY_TIMEOUT_SECONDS = 5.0
+
+
+def make_engine(url: str, *, sqlite_busy_timeout: float = SQLITE_BUSY_TIMEOUT_SECONDS, **kwargs: Any) -> Engine:
     """An engine for SQLite (WAL, busy timeout, foreign keys) or PostgreSQL (psycopg 3)."""
     if is_sqlite(url):
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
+        connect_args = {"check_same_thread": False, "timeout": sqlite_busy_timeout}
+        engine = create_engine(url, connect_args=connect_args, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
@@ -58,7 +69,6 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()

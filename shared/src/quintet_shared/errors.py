@@ -1,18 +1,22 @@
 """RFC 9457 problem+json for every error path, so no client ever sees a stack trace or a bare 500."""
 
 import logging
+import sqlite3
 from http import HTTPStatus
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from quintet_shared.allow import allowed_methods
+from quintet_shared.busy import BUSY_DETAIL, RETRY_AFTER_SECONDS, is_busy
 from quintet_shared.logs import request_id_var
 
 log = logging.getLogger(__name__)
@@ -127,6 +131,19 @@ async def _on_integrity_error(_request: Request, _exc: Exception) -> JSONRespons
     return problem_response(409, "The request conflicts with existing data.")
 
 
+async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
+    # A busy database (locked, lock timeout, too many connections, restarting) is a moment's
+    # wait for the caller, not our failure: 503 and when to come back.
+    if is_busy(exc):
+        log.warning("database busy: %s", exc.__class__.__name__, extra={"error": str(exc)[:200]})
+        return busy_response()
+    return await _on_unexpected(request, exc)
+
+
+def busy_response() -> JSONResponse:
+    return problem_response(503, BUSY_DETAIL, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
 async def _on_unexpected(_request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
     return problem_response(500, "An unexpected error occurred; it has been logged.")
@@ -141,6 +158,9 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(OverflowError, _on_data_error)  # SQLite: an integer beyond 64 bits
     app.add_exception_handler(IntegrityError, _on_integrity_error)
     app.add_exception_handler(ClientDisconnect, _on_client_gone)
+    # Busy or failing databases; DataError and IntegrityError above are more specific and win.
+    for database_error in (DBAPIError, PoolTimeout, sqlite3.OperationalError, psycopg.OperationalError):
+        app.add_exception_handler(database_error, _on_database_error)
     app.add_exception_handler(Exception, _on_unexpected)
 
 

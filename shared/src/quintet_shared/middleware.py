@@ -18,8 +18,10 @@ from quintet_shared.metrics import Metrics
 log = logging.getLogger("quintet.request")
 
 REQUEST_ID = b"x-request-id"
-# Text bodies are scanned for NUL; file uploads (multipart, octet-stream) are their parsers' business.
-TEXT_BODY_TYPES = (b"application/json", b"application/x-www-form-urlencoded", b"text/")
+# Every body is scanned for NUL whatever it claims to be (FastAPI parses any `+json` type as JSON,
+# and a missing or unknown type may be read as text), except file uploads: multipart and
+# octet-stream bodies are their parsers' business, which report a file of NULs themselves.
+FILE_BODY_TYPES = (b"multipart/form-data", b"application/octet-stream")
 NUL_MARKERS = (b"\x00", b"\\u0000", b"%00")
 NUL_REFUSED = "NUL characters are not accepted."
 
@@ -93,8 +95,8 @@ class RequestMiddleware:
             await self._refuse(send, request_id, early)
             self._observe(scope, early.status, started)
             return
-        content_type = headers.get(b"content-type", b"").lower()
-        guard = BodyGuard(receive, limit=self.max_body_bytes, scan_for_nul=content_type.startswith(TEXT_BODY_TYPES))
+        content_type = headers.get(b"content-type", b"").lstrip().lower()
+        guard = BodyGuard(receive, limit=self.max_body_bytes, scan_for_nul=not content_type.startswith(FILE_BODY_TYPES))
         state = {"status": 500, "answered": False}
 
         async def send_with_id(message: Message) -> None:

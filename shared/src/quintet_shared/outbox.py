@@ -8,6 +8,7 @@ confirmed rows as sent, so a crash anywhere means a message is sent again, never
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,16 +27,26 @@ log = logging.getLogger(__name__)
 
 def add_event(session: Session, envelope: Envelope) -> Envelope:
     """Queue `envelope` for publishing when (and only if) `session` commits."""
-    session.execute(
-        insert(outbox_message).values(
-            message_id=envelope.id,
-            type=envelope.type,
-            body=envelope.encode().decode(),
-            created_at=envelope.time,
-            attempts=0,
-        )
-    )
+    add_events(session, [envelope])
     return envelope
+
+
+def add_events(session: Session, envelopes: Sequence[Envelope]) -> None:
+    """`add_event` for several envelopes in one statement (one round trip to the database)."""
+    if not envelopes:
+        return
+    rows = [
+        {
+            "message_id": envelope.id,
+            "type": envelope.type,
+            "body": envelope.encode().decode(),
+            "created_at": envelope.time,
+            "attempts": 0,
+        }
+        for envelope in envelopes
+    ]
+    # An executemany of one compiled statement: `values(rows)` would be compiled anew for each call.
+    session.execute(insert(outbox_message), rows)
 
 
 def purge_sent(session: Session, *, older_than: datetime) -> int:

@@ -25,6 +25,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from quintet_shared.busy import failure_level
 from quintet_shared.clock import Clock, system_clock
 from quintet_shared.db import session_scope
 from quintet_shared.metrics import Metrics
@@ -126,9 +127,11 @@ class Scheduler:
                 if not self._claim_slot(session, schedule.name, slot, now):
                     return False
                 schedule.action(session, slot)
-        except Exception:
+        except Exception as exc:
             # Rolled back with the claim: the slot fires on a later tick, here or on another replica.
-            log.exception("schedule failed", extra={"schedule": schedule.name, "slot": slot.isoformat()})
+            # A busy database is only a warning: the next tick tries again.
+            extra = {"schedule": schedule.name, "slot": slot.isoformat()}
+            log.log(failure_level(exc), "schedule failed; a later tick tries again", exc_info=True, extra=extra)
             return False
         self._count(schedule.name)
         return True
@@ -177,11 +180,12 @@ class Scheduler:
                 if not self._claim_task(session, task["id"], now):
                     return ""  # SQLite has no row locks: another replica fired it first
                 self._action_for(task["kind"])(session, dict(task["payload"] or {}), task["due_at"])
-        except Exception:
+        except Exception as exc:
             if task is None:
                 raise
             failed.add(task["id"])
-            log.exception("scheduled task failed", extra={"task_key": task["key"], "kind": task["kind"]})
+            extra = {"task_key": task["key"], "kind": task["kind"]}
+            log.log(failure_level(exc), "scheduled task failed; a later tick tries again", exc_info=True, extra=extra)
             return ""
         self._count(task["kind"])
         return str(task["key"])

@@ -151,3 +151,43 @@ def test_a_declared_length_over_the_limit_is_refused_before_reading(client: Test
     headers = {**signed("POST", "/notes/notes"), "content-type": "application/json", "content-length": "999999"}
     response = client.post("/notes/notes", content=b"{}", headers=headers)
     assert_problem(response, 413)
+
+
+NUL_BODIES = [b'{"text": "nul\\u0000byte", "amount": 1}', b'{"text": "nul\x00byte", "amount": 1}']
+
+
+@pytest.mark.parametrize("body", NUL_BODIES, ids=["escaped", "raw"])
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/json",
+        "application/json; charset=utf-8",
+        "application/vnd.api+json",  # FastAPI parses every +json type as JSON
+        "Application/Problem+JSON",
+        " application/merge-patch+json",
+        None,  # no content type: FastAPI parses the body as JSON
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "application/xml",
+        "made/up",
+    ],
+)
+def test_defect_5_nul_guard_covers_every_body_whatever_its_content_type(
+    client: TestClient, body: bytes, content_type: str | None
+) -> None:
+    headers = signed("POST", "/notes/notes")
+    if content_type is not None:
+        headers["content-type"] = content_type
+    response = client.post("/notes/notes", content=body, headers=headers)
+    assert_problem(response, 422)
+    assert response.json()["detail"] == "NUL characters are not accepted."
+    assert stored(client) == 0
+
+
+@pytest.mark.parametrize("content_type", ["multipart/form-data; boundary=x", "application/octet-stream"])
+def test_defect_5_file_uploads_are_left_to_their_parsers(client: TestClient, content_type: str) -> None:
+    # The route's own parsing answers (here: not a JSON object), not the guard.
+    headers = {**signed("POST", "/notes/notes"), "content-type": content_type}
+    response = client.post("/notes/notes", content=b"\x00" * 64, headers=headers)
+    assert response.status_code == 422
+    assert response.json()["detail"] != "NUL characters are not accepted."

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from quintet_shared.bus import Handler, Topology
 from quintet_shared.bus.topic import matches
+from quintet_shared.busy import failure_level
 from quintet_shared.envelope import Envelope, InvalidMessage, Outgoing
 
 log = logging.getLogger(__name__)
@@ -86,9 +87,10 @@ class InMemoryBus:
             except asyncio.CancelledError:
                 queue.messages.put_nowait((body, deliveries))
                 raise
-            except Exception:
+            except Exception as exc:
                 deliveries += 1
-                log.exception("handler failed", extra={"event_type": envelope.type, "deliveries": deliveries})
+                extra = {"event_type": envelope.type, "deliveries": deliveries}
+                log.log(failure_level(exc), "handler failed", exc_info=True, extra=extra)  # busy: a warning
                 if deliveries >= self.delivery_limit:
                     queue.dead.append(body)
                 else:

@@ -21,6 +21,7 @@ from aio_pika.abc import (
 
 from quintet_shared.bus import Handler, PublishError, Topology
 from quintet_shared.bus.rabbit_topology import declare_exchanges, declare_queue
+from quintet_shared.busy import failure_level
 from quintet_shared.envelope import Envelope, InvalidMessage, Outgoing
 
 log = logging.getLogger(__name__)
@@ -146,9 +147,10 @@ async def _deliver(handler: Handler, message: AbstractIncomingMessage) -> None:
         return
     try:
         await handler(envelope)
-    except Exception:
+    except Exception as exc:
         # Requeued, the quorum queue counts the delivery and dead-letters it past the limit.
-        log.exception("handler failed", extra={"event_type": envelope.type, "message_id": message.message_id})
+        extra = {"event_type": envelope.type, "message_id": message.message_id}
+        log.log(failure_level(exc), "handler failed", exc_info=True, extra=extra)  # busy: a warning
         await _settle(message.nack(requeue=True))
         return
     await _settle(message.ack())

@@ -6,6 +6,7 @@ message, so the broker delivers it again and the function starts over (commit pe
 what is already there, or replace rather than append).
 """
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -15,9 +16,12 @@ from uuid import UUID
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
+from quintet_shared.busy import is_busy
 from quintet_shared.clock import Clock
 from quintet_shared.jobs.models import JobError
 from quintet_shared.tables import job
+
+log = logging.getLogger(__name__)
 
 
 class ProgressStore(Protocol):
@@ -31,8 +35,14 @@ class TableProgress:
         self.engine = engine
 
     def save(self, job_id: UUID, done: int, total: int | None) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(update(job).where(job.c.id == job_id).values(progress_done=done, progress_total=total))
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(update(job).where(job.c.id == job_id).values(progress_done=done, progress_total=total))
+        except Exception as exc:
+            # Progress is a courtesy to the poller: a busy database skips this report, never the job.
+            if not is_busy(exc):
+                raise
+            log.warning("job progress not saved: the database is busy", extra={"job_id": str(job_id)})
 
 
 @dataclass

@@ -11,6 +11,7 @@ while the job still reads STARTED.
 import asyncio
 import contextvars
 import logging
+import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from uuid import UUID
 from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.engine import Engine
 
+from quintet_shared.busy import BUSY_DETAIL, RETRY_AFTER_SECONDS, failure_level, is_busy
 from quintet_shared.clock import Clock, system_clock
 from quintet_shared.db import session_scope
 from quintet_shared.envelope import Envelope
@@ -31,6 +33,8 @@ from quintet_shared.metrics import Metrics
 from quintet_shared.tables import job
 
 log = logging.getLogger(__name__)
+
+FINISH_TRIES = 5
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,7 @@ class JobRunner:
         clock: Clock = system_clock,
         metrics: Metrics | None = None,
         concurrency: int = 4,
+        busy_backoff: float = RETRY_AFTER_SECONDS,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
@@ -63,6 +68,7 @@ class JobRunner:
         self.max_attempts = max_attempts
         self.clock = clock
         self.metrics = metrics
+        self.busy_backoff = busy_backoff
         self.queue = f"{service}.jobs"
         self.bindings = [queued_event_type(service)]
         # Jobs get threads of their own: long jobs in the default executor would starve the short
@@ -93,13 +99,18 @@ class JobRunner:
             return
         try:
             outcome = await self._run(function, claim)
-        except Exception:
+        except Exception as exc:
+            level = failure_level(exc)
             if claim.attempts < self.max_attempts:
-                log.exception("job failed; it will be delivered again", extra=_log_extra(claim))
+                log.log(level, "job failed; it will be delivered again", exc_info=True, extra=_log_extra(claim))
+                if is_busy(exc):
+                    # Not at once: whatever keeps the database busy needs a moment to finish.
+                    await asyncio.sleep(self.busy_backoff)
                 raise
-            log.exception("job failed on its last attempt", extra=_log_extra(claim))
-            outcome = JobOutcome(errors=[_gave_up(self.max_attempts)], failed=True)
-        await asyncio.to_thread(self._finish, claim, outcome)
+            log.log(level, "job failed on its last attempt", exc_info=True, extra=_log_extra(claim))
+            reason = BUSY_DETAIL if is_busy(exc) else None
+            outcome = JobOutcome(errors=[_gave_up(self.max_attempts, reason)], failed=True)
+        await asyncio.to_thread(self._finish_when_free, claim, outcome)
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
@@ -144,6 +155,19 @@ class JobRunner:
         payload = row["payload"] or {}
         return _Claim(job_id, row["kind"], row["client"], payload, attempts, correlation_id)
 
+    def _finish_when_free(self, claim: _Claim, outcome: JobOutcome) -> None:
+        """`_finish`, tried again while the database is busy: failing here would run the whole job
+        again on redelivery."""
+        for attempt in range(1, FINISH_TRIES + 1):
+            try:
+                self._finish(claim, outcome)
+                return
+            except Exception as exc:
+                if not is_busy(exc) or attempt == FINISH_TRIES:
+                    raise
+                log.warning("job finished but not yet recorded: the database is busy", extra=_log_extra(claim))
+                time.sleep(self.busy_backoff)
+
     def _finish(self, claim: _Claim, outcome: JobOutcome) -> None:
         status = JobStatus.FAILURE if outcome.failed else JobStatus.SUCCESS
         values: dict[str, Any] = {
@@ -184,8 +208,9 @@ def _job_id(envelope: Envelope) -> UUID | None:
         return None
 
 
-def _gave_up(attempts: int) -> JobError:
-    return JobError(message=f"The job gave up after {attempts} attempts.")
+def _gave_up(attempts: int, reason: str | None = None) -> JobError:
+    message = f"The job gave up after {attempts} attempts."
+    return JobError(message=f"{message} {reason}" if reason else message)
 
 
 def _log_extra(claim: _Claim) -> dict[str, Any]:

@@ -47,7 +47,6 @@ def _ingest(ctx: JobContext, upload_id: int, size: int) -> IngestResult:
         upload = session.get(Upload, upload_id)
         assert upload is not None
         parser, timezone = client_parser(session, ctx.client)
-        postgres = session.get_bind().dialect.name == "postgresql"
         with io.BufferedReader(ChunkReader(ctx.engine, upload_id), buffer_size=256 * 1024) as stream:
             result = ingest_file(
                 session,
@@ -59,8 +58,8 @@ def _ingest(ctx: JobContext, upload_id: int, size: int) -> IngestResult:
                 strict=upload.strict,
                 clock=ctx.clock,
                 size=size,
-                # SQLite has one writer: a progress update would wait for this very transaction.
-                progress=ctx.progress if postgres else None,
+                # Reported while the file is parsed: on SQLite too, whose staging takes no write lock.
+                progress=ctx.progress,
             )
         upload.file_id = result.file_id
         session.add(upload)

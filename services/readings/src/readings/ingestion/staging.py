@@ -83,13 +83,15 @@ def create_staging(session: Session) -> None:
     session.execute(text(f"CREATE INDEX ix_{GROUPS}_grp ON {GROUPS} (grp)"))
 
 
-def load(session: Session, chunk: Chunk) -> dict[str, object]:
+def load(session: Session, chunk: Chunk, *, keep_earlier_groups: bool = False) -> dict[str, object]:
     """Append the chunk's rows to staging and put its groups in CHUNK_GROUPS, in place of the last
-    chunk's; returns the parameters that `chunk_rows` needs to find the rows."""
+    chunk's (or beside them, when the whole file is staged before it lands); returns the parameters
+    that `chunk_rows` needs to find the rows."""
     position: dict[str, object] = {"after_seq": chunk.after_seq}
-    # TRUNCATE on PostgreSQL: deleted rows would stay behind in the table until commit
-    empty = "TRUNCATE" if dialect(session) == "postgresql" else "DELETE FROM"
-    session.execute(text(f"{empty} {CHUNK_GROUPS}"))
+    if not keep_earlier_groups:
+        # TRUNCATE on PostgreSQL: deleted rows would stay behind in the table until commit
+        empty = "TRUNCATE" if dialect(session) == "postgresql" else "DELETE FROM"
+        session.execute(text(f"{empty} {CHUNK_GROUPS}"))
     driver: Any = session.connection().connection.driver_connection
     if dialect(session) == "postgresql":
         # COPY is not reachable through the ORM: the raw psycopg connection of the same transaction.

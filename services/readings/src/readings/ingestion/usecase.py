@@ -1,4 +1,15 @@
-"""`ingest_file`: one client file into supply points, meters and readings, in one transaction."""
+"""`ingest_file`: one client file into supply points, meters and readings, in one transaction.
+
+PostgreSQL lands each chunk while the next is parsed: its row locks keep no one else waiting.
+SQLite has a single writer per database, and a transaction holds the write lock from its first
+write to its commit: landing chunk by chunk held it for the whole run (16 s for a million carrots
+readings), and every other writer (another client's upload, job status, the outbox relay, the
+schedules) waited and failed with "database is locked". So SQLite stages the whole file in
+temporary tables (a database of their own: no lock on the main one) and writes into the main
+database only at the end. Measured on a two-core machine, a million readings: carrots 19.5 s in all
+with the write lock held 4.6 s; potatoes 28.2 s, 4.2 s; about a second of lock per 200,000
+readings, which the 5 s busy timeout of quintet_shared.db is chosen to outlast.
+"""
 
 from collections.abc import Callable
 from typing import BinaryIO
@@ -16,7 +27,7 @@ from readings.ingestion.chunks import ChunkBuilder, chunks_from_thread
 from readings.ingestion.result import EarlierIngestion, ErrorLog, FileStatus, IngestResult, LineError
 from readings.ingestion.source import HashingSource, Progress
 from readings.ingestion.stager import stage
-from readings.ingestion.staging import Chunk, create_staging, drop_staging, formatter_for, load
+from readings.ingestion.staging import Chunk, create_staging, dialect, drop_staging, formatter_for, load
 from readings.models import IngestedFile
 
 
@@ -43,8 +54,6 @@ def ingest_file(
     """
     source = HashingSource(stream, total=size, progress=progress)
     parse_errors = ErrorLog()
-    record = _new_record(session, client=client, name=name, parser=parser, strict=strict, clock=clock)
-    resolve.lock_client(session, client)
     create_staging(session)
     formatter = formatter_for(session)
     staged: list[int] = []
@@ -54,8 +63,20 @@ def ingest_file(
         staged.append(stage(parser.parse(source.reader, timezone=timezone), builder, parse_errors))
         builder.cut()
 
-    landing = session.begin_nested()  # strict mode rolls back to here
-    new = _land_chunks(session, record, produce)
+    def new_record() -> IngestedFile:
+        return _new_record(session, client=client, name=name, parser=parser, strict=strict, clock=clock)
+
+    if dialect(session) == "postgresql":
+        record = new_record()
+        resolve.lock_client(session, client)
+        landing = session.begin_nested()  # strict mode rolls back to here
+        new = _land_chunks(session, record, produce)
+    else:
+        _stage_whole_file(session, produce)
+        source.sha256()  # the rest of the file is read now: no progress report waits on the lock
+        record = new_record()  # the first write into the main database: its write lock until commit
+        landing = session.begin_nested()
+        new = _land_staged(session, record)
     resolve.find_repeats(session)
     bad = resolve.rejected(session)
     errors = parse_errors.merged(resolve.first_errors(session, parse_errors.limit))
@@ -97,7 +118,8 @@ def _new_record(
 
 
 def _land_chunks(session: Session, record: IngestedFile, produce: Callable[[Callable[[Chunk], None]], None]) -> int:
-    """Land each chunk the parser thread produces as it comes; returns how many readings are new."""
+    """PostgreSQL: land each chunk the parser thread produces as it comes, while the next one is
+    parsed (its row locks hinder no one else's writes); returns how many readings are new."""
     assert record.id is not None
     floor = resolve.point_floor(session)  # after lock_client: the supply points made from here are ours
     new, kinds = 0, resolve.GroupKinds()
@@ -115,6 +137,33 @@ def _land_chunks(session: Session, record: IngestedFile, produce: Callable[[Call
                 kinds=kinds,
             )
     return new
+
+
+def _stage_whole_file(session: Session, produce: Callable[[Callable[[Chunk], None]], None]) -> None:
+    """SQLite: the whole file into staging first. Its temporary tables live in a database of their
+    own, so parsing and staging take no lock on the main one: other writers (uploads, jobs, the
+    relay) go on meanwhile, and the main database's write lock is held only by the landing. Nothing
+    of the main database is read here either: a snapshot taken before that lock would be stale by
+    the time of the first write, and SQLite refuses such a write at once instead of waiting."""
+    with chunks_from_thread(produce) as chunks:
+        for chunk in chunks:
+            load(session, chunk, keep_earlier_groups=True)
+
+
+def _land_staged(session: Session, record: IngestedFile) -> int:
+    """SQLite: land the whole staged file at once, as one chunk; returns how many readings are new."""
+    assert record.id is not None
+    floor = resolve.point_floor(session)
+    return resolve.land_chunk(
+        session,
+        client=record.client,
+        file_id=record.id,
+        now=record.created_at,
+        floor=floor,
+        position={"after_seq": 0},
+        first_grp=0,
+        kinds=resolve.GroupKinds(),
+    )
 
 
 def _result(session: Session, record: IngestedFile, errors: list[LineError]) -> IngestResult:
