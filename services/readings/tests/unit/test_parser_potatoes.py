@@ -226,3 +226,17 @@ def test_an_oversized_token_is_unusable_naming_its_limit_not_a_crash(data: bytes
     with pytest.raises(FileUnusable) as raised:
         parse(data)
     assert reason in str(raised.value)
+
+
+EDGE_TIMES = ["0001-01-01T00:00:00+09:00", "9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00Z", "9999-06-01T00:00:00Z"]
+
+
+@pytest.mark.parametrize("read_at", EDGE_TIMES)
+def test_a_read_at_near_the_calendar_edges_is_a_row_error_not_a_crashed_job(read_at: str) -> None:
+    """Defect: the OverflowError of its UTC conversion crashed the job five times and lost the file."""
+    items = parse([{"identifier": "A", "readings": [{"value": 1, "read_at": read_at}, GOOD]}])
+    assert errors(items) == [
+        (2, f"supply point #1 ('A'), reading #1: read_at {read_at!r} is out of range: "
+            "a reading must lie between 0002-01-01 and 9998-12-01 (UTC)")
+    ]  # fmt: skip
+    assert len(readings(items)) == 1
