@@ -2,15 +2,22 @@
 into UTC). Now a bound whose instant has no UTC date-time, or whose periods would run off the
 calendar, is a 422 problem naming the field; on SQLite and PostgreSQL."""
 
+import json
 from datetime import UTC, datetime
 from urllib.parse import quote
+from uuid import UUID
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlmodel import Session
 
+from quintet_shared.clock import FakeClock
+from quintet_shared.jobs import JobContext
+from quintet_shared.tables import job
 from quintet_shared.testing.gateway import signed_headers
 from readings.component import DEFINITION
+from readings.ingestion.job import run_ingest_job
 from readings.models import SupplyPoint
 
 POINT = "120000003100"
@@ -71,3 +78,23 @@ def test_consumption_near_the_calendar_edges_is_422_not_500(
 def test_ordinary_bounds_still_answer(api: TestClient) -> None:
     response = get(api, f"/readings/{POINT}", from_dt="2023-01-01T00:00:00+14:00", to_dt="2024-01-01T00:00:00-12:00")
     assert response.status_code == 200, response.text
+
+
+def test_an_edge_read_at_in_an_uploaded_file_is_a_row_error_not_a_crashed_job(api: TestClient) -> None:
+    """Defect: the OverflowError crashed the ingestion job five times and lost the whole file."""
+    readings = [{"value": 1, "read_at": "0001-01-01T00:00:00+09:00"}, {"value": 2, "read_at": "2023-11-02T00:00:00Z"}]
+    content = json.dumps([{"identifier": POINT, "readings": readings}]).encode()
+    target = "/readings/files"
+    headers = signed_headers(DEFINITION.settings().gateway_secret, method="POST", target=target, client="potatoes")
+    accepted = api.post(target, headers=headers, files={"file": ("edge.json", content, "application/json")})
+    assert accepted.status_code == 202, accepted.text
+    job_id = UUID(accepted.json()["job_id"])
+    engine = api.app_engine  # type: ignore[attr-defined]
+    with Session(engine) as session:
+        payload = session.execute(select(job.c.payload).where(job.c.id == job_id)).scalar_one()
+    outcome = run_ingest_job(JobContext(job_id, "ingest_file", "potatoes", payload, engine=engine, clock=FakeClock()))
+    assert not outcome.failed and outcome.result["new_readings"] == 1 and outcome.result["rejected"] == 1
+    assert outcome.errors == [
+        {"line": 2, "message": f"supply point #1 ('{POINT}'), reading #1: read_at '0001-01-01T00:00:00+09:00' "
+         "is out of range: a reading must lie between 0002-01-01 and 9998-12-01 (UTC)"}
+    ]  # fmt: skip
