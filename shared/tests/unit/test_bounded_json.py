@@ -61,7 +61,13 @@ def test_long_strings_keys_and_numbers_are_refused_naming_their_limit() -> None:
     limits = JsonLimits(max_key_chars=8, max_string_chars=16)
     assert refusal(b'{"' + b"k" * 9 + b'": 1}', limits) == "line 1: a key longer than 8 characters"
     assert refusal(b'["' + b"s" * 17 + b'"]', limits) == "line 1: a string longer than 16 characters"
-    assert refusal(b"[" + b"9" * 5000 + b"]") == "line 1: a number longer than 4300 digits"
+    assert refusal(b"[" + b"9" * 5000 + b"]") == "line 1: a number longer than 4300 digits"  # before Python converts it
+    assert refusal(b"[0." + b"1" * 101 + b"]") == "line 1: a number of more than 100 digits"
+    assert refusal(b"[-" + b"1" * 101 + b"]") == "line 1: a number of more than 100 digits"
+    assert events(b"[" + b"9" * 100 + b", 1e999999]")[1:3] == [
+        ("number", int("9" * 100)),
+        ("number", Decimal("1e999999")),
+    ]
     assert events(b'["' + b"s" * 16 + b'"]', limits)[1] == ("string", "s" * 16)
 
 

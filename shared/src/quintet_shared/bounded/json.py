@@ -11,6 +11,9 @@ yajl keeps a token that is not complete yet (a string, a number, a key) in its o
 holds a whole string until its closing quote: a 1 GB string would be 1 GB in memory before any event
 could be checked. So the bytes go to the parser in blocks (its push interface), and when
 `max_token_bytes` have gone in without a single event coming out, the file is refused right there.
+A number is bounded in digits (`max_number_digits`), so a consumer never formats or compares a
+megabyte of them; the check costs one `__sizeof__` call for an ordinary Decimal (its digits are
+counted only when it is too big to keep them inline), which left the potatoes parse time unchanged.
 A number of more than 4,300 digits makes Python's int conversion fail inside ijson (a SystemError,
 not a JSON error, and the event list it was filling then holds a half-built event that crashes the
 interpreter when read); it is reported as the bound it is, before any event of its block is read.
@@ -20,6 +23,7 @@ Where: a refusal names the line, or the range of lines of the block being parsed
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, BinaryIO
 
 import ijson
@@ -30,6 +34,7 @@ BLOCK_BYTES = 1 << 16
 PYTHON_INT_DIGITS = 4300  # sys.get_int_max_str_digits(): a longer integer cannot be converted
 OPENS = ("start_map", "start_array")
 CLOSES = ("end_map", "end_array")
+INLINE_DECIMAL = Decimal(1).__sizeof__()
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +42,7 @@ class JsonLimits:
     max_depth: int = 64  # nested arrays and objects
     max_key_chars: int = 256
     max_string_chars: int = 64 * 1024
+    max_number_digits: int = 100
     max_token_bytes: int = 1 << 20  # bytes read without a complete token (a huge string or number)
     block_bytes: int = BLOCK_BYTES
 
@@ -74,8 +80,11 @@ def json_events(reader: BinaryIO, limits: JsonLimits | None = None) -> Iterator[
             elif event == "string":
                 if len(item[1]) > limits.max_string_chars:
                     raise InputLimitExceeded(f"{where}: a string longer than {limits.max_string_chars} characters")
-            elif event == "map_key" and len(item[1]) > limits.max_key_chars:
-                raise InputLimitExceeded(f"{where}: a key longer than {limits.max_key_chars} characters")
+            elif event == "map_key":
+                if len(item[1]) > limits.max_key_chars:
+                    raise InputLimitExceeded(f"{where}: a key longer than {limits.max_key_chars} characters")
+            elif event == "number" and _too_long(item[1], limits.max_number_digits):
+                raise InputLimitExceeded(f"{where}: a number of more than {limits.max_number_digits} digits")
             yield item
         del events[:]
         if failure is not None:
@@ -83,6 +92,14 @@ def json_events(reader: BinaryIO, limits: JsonLimits | None = None) -> Iterator[
         if not block:
             return
         line = last_line
+
+
+def _too_long(number: object, digits: int) -> bool:
+    if type(number) is int:
+        return number.bit_length() > digits * 3 and len(str(abs(number))) > digits  # bits: a quick first cut
+    # A Decimal of up to 38 digits keeps them inline (__sizeof__ 104): counting them is only worth
+    # it for a bigger one, so the millions of ordinary numbers cost one cheap call each.
+    return type(number) is Decimal and number.__sizeof__() > INLINE_DECIMAL and len(number.as_tuple().digits) > digits
 
 
 def _feed(parser: Any, block: bytes, where: str) -> Exception | None:
