@@ -110,3 +110,11 @@ def test_invalid_json_is_ijsons_error_after_the_events_before_it() -> None:
     with pytest.raises(ijson.JSONError):
         seen.extend(json_events(io.BytesIO(b"[1, 2, }")))
     assert seen[:3] == [("start_array", None), ("number", 1), ("number", 2)]
+
+
+def test_the_tokens_of_a_document_are_counted() -> None:
+    assert len(events(b"[" + b"1," * 9 + b"1]", JsonLimits(max_events=12))) == 12
+    assert (
+        refusal(b"[" + b"1," * 10 + b"1]", JsonLimits(max_events=12))
+        == "line 1: more than 12 JSON tokens (values, keys, brackets)"
+    )

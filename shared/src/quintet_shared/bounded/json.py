@@ -18,6 +18,9 @@ A number of more than 4,300 digits makes Python's int conversion fail inside ijs
 not a JSON error, and the event list it was filling then holds a half-built event that crashes the
 interpreter when read); it is reported as the bound it is, before any event of its block is read.
 
+The tokens of the whole document are counted too (`max_events`), per block, so a file of millions
+of tiny values ends at a known cost whatever its consumer does with them.
+
 Where: a refusal names the line, or the range of lines of the block being parsed when it was found.
 """
 
@@ -43,6 +46,7 @@ class JsonLimits:
     max_key_chars: int = 256
     max_string_chars: int = 64 * 1024
     max_number_digits: int = 100
+    max_events: int = 50_000_000  # tokens in the whole document: about 15 s of parsing
     max_token_bytes: int = 1 << 20  # bytes read without a complete token (a huge string or number)
     block_bytes: int = BLOCK_BYTES
 
@@ -54,7 +58,7 @@ def json_events(reader: BinaryIO, limits: JsonLimits | None = None) -> Iterator[
     limits = limits or JsonLimits()
     events = ijson.sendable_list()
     parser = ijson.basic_parse_coro(events, use_float=False)
-    depth, line, starving = 0, 1, 0  # starving: bytes fed since the last event
+    depth, line, starving, seen = 0, 1, 0, 0  # starving: bytes fed since the last event
     while True:
         block = reader.read(limits.block_bytes)
         last_line = line + block.count(b"\n")
@@ -62,6 +66,9 @@ def json_events(reader: BinaryIO, limits: JsonLimits | None = None) -> Iterator[
         failure = _feed(parser, block, where)
         if events:
             starving = 0
+            seen += len(events)  # counted per block: no cost per event
+            if seen > limits.max_events:
+                raise InputLimitExceeded(f"{where}: more than {limits.max_events} JSON tokens (values, keys, brackets)")
         else:
             starving += len(block)
             if starving > limits.max_token_bytes:

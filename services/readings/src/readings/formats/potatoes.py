@@ -27,7 +27,9 @@ from readings.formats.base import FileUnusable, Parsed
 from readings.formats.potatoes_events import SupplyPoints
 from readings.formats.stream import open_text
 
-LIMITS = JsonLimits()  # a reading is 4 levels deep, and its longest text a 64-character identifier
+# A reading is 4 levels deep, and its longest text a 64-character identifier. A reading is 6 tokens:
+# 30 million is 5 million readings, more than the largest upload (200 MB) holds.
+LIMITS = JsonLimits(max_events=30_000_000)
 NOT_AN_ARRAY = "not a potatoes file: expected a JSON array of supply points ({...}), found"
 
 
