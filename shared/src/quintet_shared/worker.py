@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from quintet_shared.bus import Handler
+from quintet_shared.bus.memory import InMemoryBus
 from quintet_shared.component import ComponentDefinition
 from quintet_shared.envelope import Envelope
 from quintet_shared.inbox import idempotent_handler
@@ -98,6 +99,9 @@ class ComponentWorker:
             await bus.consume(f"{name}.events", sorted(handlers), counted(handler, f"{name}.events", self.metrics))
         if self.definition.jobs:
             runner = self.job_runner
+            if isinstance(bus, InMemoryBus):
+                # Its messages died with the last process: the jobs they carried are queued again.
+                await asyncio.to_thread(runner.recover_orphans)
             handler = counted(runner.handler, runner.queue, self.metrics)
             await bus.consume(runner.queue, runner.bindings, handler, prefetch=runner.concurrency)
 

@@ -115,7 +115,7 @@ async def test_a_job_whose_worker_died_on_the_last_attempt_fails_without_running
     await runner.handler(envelope)
     row = job_row(engine, job_id)
     assert (row["status"], row["attempts"]) == ("FAILURE", 3)
-    assert row["errors"] == [{"line": None, "message": "The job gave up after 2 attempts."}]
+    assert row["errors"] == [{"line": None, "message": "The worker stopped while running it 2 times."}]
     assert calls.attempts == []
     runner.close()
 

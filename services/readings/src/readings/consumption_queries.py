@@ -8,6 +8,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlmodel import Session
 
 from quintet_shared.errors import Problem
+from quintet_shared.instants import require_within
 from readings import consumption as rules
 from readings.models import ClientFormat, Meter, Reading
 from readings.queries import find_supply_point
@@ -38,6 +39,9 @@ def client_timezone(session: Session, client: str) -> ZoneInfo:
 
 
 def check_consumption_range(start: datetime, end: datetime, granularity: Granularity) -> None:
+    # Periods are local days and months: near an end of the calendar they would run off it.
+    require_within(start, field="from")
+    require_within(end, field="to")
     if start >= end:
         error = {"loc": ["query", "to"], "msg": "must be after from"}
         raise Problem("from must be before to.", status=422, errors=[error])

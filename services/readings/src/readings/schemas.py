@@ -5,30 +5,17 @@ Values travel as strings with the four stored decimals ("102.2000"), never as fl
 in some zone the caller never chose.
 """
 
-import re
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from quintet_shared.instants import Instant
 from readings.models import MeterKind
 
-_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}:\d{2})")
-
-
-def _rfc3339_text(value: object) -> object:
-    # Pydantic alone would also take Unix seconds, dates and naive times; a bound must be explicit.
-    if not isinstance(value, str) or not _RFC3339.fullmatch(value):
-        raise ValueError(
-            "expected an RFC 3339 date-time with an offset, e.g. 2023-11-02T00:00:00Z or "
-            "2023-11-02T09:00:00%2B09:00 (a '+' in a query string must be sent as %2B)"
-        )
-    return value
-
-
-Rfc3339 = Annotated[AwareDatetime, BeforeValidator(_rfc3339_text)]
-"""A query bound: RFC 3339 text with Z or an offset; anything else is a 422 naming the field."""
+Rfc3339 = Instant
+"""A query bound: RFC 3339 text with Z or an offset, in UTC once validated; anything else (a naive
+time, a date alone, an instant whose UTC date-time does not exist) is a 422 naming the field."""
 
 
 class ReadingPublic(BaseModel):

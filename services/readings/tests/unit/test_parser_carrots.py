@@ -135,3 +135,11 @@ def test_invalid_utf8_line_is_reported_and_parsing_continues() -> None:
         (5, "interval reading (024) belongs to the invalid supply point opened at line 4"),
     ]
     assert readings(items) == []
+
+
+@pytest.mark.parametrize("day", ["00010101", "99991231", "99991230"])
+def test_a_date_near_the_calendar_edges_is_a_row_error_not_a_crash(day: str) -> None:
+    items = parse(f"020|0300\n022|M1|X|01\n024|{day}|01|1.0\n022|M2|X|02\n026|{day}120000|5|A\n")
+    problems = [(item.line, item.message) for item in items if isinstance(item, RowError)]
+    reason = "out of range, a reading must lie between 0002-01-01 and 9998-12-01 (UTC)"
+    assert problems == [(3, f"bad date {day!r}: {reason}"), (5, f"bad time '{day}120000': bad date {day!r}: {reason}")]

@@ -191,3 +191,52 @@ def test_memory_stays_constant_whatever_the_file_size() -> None:
         tracemalloc.stop()
     assert seen == count
     assert peak < 2 * 1024 * 1024, f"peak {peak} bytes for a {count * 52}-byte file"
+
+
+def test_a_deeply_nested_file_is_unusable_naming_the_depth_limit_in_linear_time() -> None:
+    """Defect: 120,000 levels (720 KB) drove ijson's prefixes to 24 GB and killed the platform."""
+    deep = b'[{"identifier":"x","readings":[' + b'{"a":' * 120_000 + b"1" + b"}" * 120_000 + b"]}]"
+    tracemalloc.start()
+    try:
+        with pytest.raises(FileUnusable) as raised:
+            parse(deep)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert str(raised.value) == "line 1: nesting deeper than 64 levels (in supply point #1)"
+    assert peak < 16 * 1024 * 1024
+
+
+def test_a_nested_reading_field_within_the_depth_limit_is_a_row_error() -> None:
+    items = parse([{"identifier": "A", "readings": [{"value": {"a": [[1]]}, "read_at": GOOD["read_at"]}]}])
+    assert errors(items) == [(2, "supply point #1 ('A'), reading #1: value must be a JSON number")]
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b'[{"identifier": "A", "readings": [{"value": ' + b"1" * 5000 + b"}]}]", "a number longer than 4300 digits"),
+        (b'[{"identifier": "' + b"a" * 70_000 + b'"}]', "a string longer than 65536 characters"),
+        (b'[{"' + b"k" * 300 + b'": 1}]', "a key longer than 256 characters"),
+    ],
+    ids=["number", "string", "key"],
+)
+def test_an_oversized_token_is_unusable_naming_its_limit_not_a_crash(data: bytes, reason: str) -> None:
+    """A 5,000-digit number raised SystemError from inside ijson: the job crashed and was retried."""
+    with pytest.raises(FileUnusable) as raised:
+        parse(data)
+    assert reason in str(raised.value)
+
+
+EDGE_TIMES = ["0001-01-01T00:00:00+09:00", "9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00Z", "9999-06-01T00:00:00Z"]
+
+
+@pytest.mark.parametrize("read_at", EDGE_TIMES)
+def test_a_read_at_near_the_calendar_edges_is_a_row_error_not_a_crashed_job(read_at: str) -> None:
+    """Defect: the OverflowError of its UTC conversion crashed the job five times and lost the file."""
+    items = parse([{"identifier": "A", "readings": [{"value": 1, "read_at": read_at}, GOOD]}])
+    assert errors(items) == [
+        (2, f"supply point #1 ('A'), reading #1: read_at {read_at!r} is out of range: "
+            "a reading must lie between 0002-01-01 and 9998-12-01 (UTC)")
+    ]  # fmt: skip
+    assert len(readings(items)) == 1

@@ -2,7 +2,8 @@
 
 Delivery is at least once, so the runner is built around redelivery: a finished job's message is a
 duplicate and is acked untouched; a job whose function raised is re-raised so the bus delivers it
-again; a worker that dies mid-job never acked, so the broker hands the job to another worker. Every
+again; a worker that dies mid-job never acked, so the broker hands the job to another worker (on the
+in-process bus, whose messages die with the process, `recover_orphans` queues it again). Every
 delivery counts an attempt on the row, and past `max_attempts` the job fails for good. Keep
 `max_attempts` at or below the bus's delivery limit, or the message reaches the dead-letter queue
 while the job still reads STARTED.
@@ -27,6 +28,7 @@ from quintet_shared.db import session_scope
 from quintet_shared.envelope import Envelope
 from quintet_shared.jobs.context import JobContext, JobFunc, JobOutcome
 from quintet_shared.jobs.models import FINISHED, JobError, JobStatus, job_errors
+from quintet_shared.jobs.recovery import recover_orphaned_jobs, stopped_worker
 from quintet_shared.jobs.store import queued_event_type
 from quintet_shared.logs import client_var, request_id_var
 from quintet_shared.metrics import Metrics
@@ -112,6 +114,14 @@ class JobRunner:
             outcome = JobOutcome(errors=[_gave_up(self.max_attempts, reason)], failed=True)
         await asyncio.to_thread(self._finish_when_free, claim, outcome)
 
+    def recover_orphans(self) -> dict[str, int]:
+        """Queue again (or fail, past `max_attempts`) the unfinished jobs no message will bring
+        back: for a bus that lost its messages with the process (see recovery.py)."""
+        with session_scope(self.engine) as session:
+            return recover_orphaned_jobs(
+                session, service=self.service, max_attempts=self.max_attempts, now=self.clock()
+            )
+
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
 
@@ -145,7 +155,7 @@ class JobRunner:
             values.update(progress_done=0, progress_total=None)  # the function starts over
             if attempts > self.max_attempts:
                 # The previous attempts died without a word (a crashed worker): stop trying.
-                errors = [_gave_up(self.max_attempts).model_dump()]
+                errors = [stopped_worker(row["attempts"]).model_dump()]
                 values.update(status=JobStatus.FAILURE.value, finished_at=now, errors=errors)
             session.execute(update(job).where(job.c.id == job_id).values(**values))
         if attempts > self.max_attempts:

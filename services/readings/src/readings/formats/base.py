@@ -7,9 +7,10 @@ from datetime import datetime
 from typing import BinaryIO, Protocol
 from zoneinfo import ZoneInfo
 
+from quintet_shared.bounded import MAX_LINE_BYTES as KIT_MAX_LINE_BYTES
 from readings.models import MeterKind
 
-MAX_LINE_BYTES = 4096  # a longer line is reported and skipped, never read into memory whole
+MAX_LINE_BYTES = KIT_MAX_LINE_BYTES  # a longer line is reported and skipped, never read into memory whole
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterator
 from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
+from quintet_shared.bounded.lines import TOO_LONG, line_blocks, too_long_message
 from readings.formats.base import MAX_LINE_BYTES, FileUnusable, Parsed, RowError
 from readings.formats.carrots_records import CarrotsState
-from readings.formats.lines import TOO_LONG, line_blocks
 from readings.formats.local_time import LocalCalendar
 from readings.formats.stream import is_utf8, open_text
 
@@ -42,7 +42,7 @@ class CarrotsParser:
 
 def _parse(reader: BinaryIO, handlers: dict[bytes, Handler]) -> Iterator[Parsed]:
     line, started = 0, False
-    for lines in line_blocks(reader):
+    for lines in line_blocks(reader, MAX_LINE_BYTES):
         for raw in lines:
             line += 1
             fields = raw.split(b"|")
@@ -70,7 +70,7 @@ def _check_first(record_type: bytes, line: int, handlers: dict[bytes, Handler]) 
 
 def _unexpected(raw: bytes, record_type: bytes) -> str:
     if raw.startswith(TOO_LONG):
-        return f"line is longer than {MAX_LINE_BYTES} bytes; skipped"
+        return too_long_message(MAX_LINE_BYTES)
     if not is_utf8(raw):
         return NOT_UTF8
     return f"unknown record type {record_type[:20].decode()!r}: expected {RECORD_TYPES}"

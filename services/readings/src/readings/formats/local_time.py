@@ -13,9 +13,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from quintet_shared.instants import SAFE_EARLIEST, SAFE_LATEST
+
 HALF_HOUR = timedelta(minutes=30)
 ONE_DAY = timedelta(days=1)
 CODES_PER_DAY = 48
+IN_RANGE = f"a reading must lie between {SAFE_EARLIEST.date()} and {SAFE_LATEST.date()} (UTC)"
 MAX_CACHED_DAYS = 100_000  # a file spans a few hundred days; the bound only caps a hostile file
 
 
@@ -50,10 +53,14 @@ class LocalCalendar:
             return f"bad date {shown!r}: expected YYYYMMDD"
         try:
             local = date(int(text[:4]), int(text[4:6]), int(text[6:]))
-            start = self._midnight(local)
-            length = self._midnight(local + ONE_DAY) - start
-        except (ValueError, OverflowError):
+        except ValueError:
             return f"bad date {shown!r}: no such day"
+        # Checked on the local date, before any conversion: near the ends of the calendar the UTC
+        # midnight may not exist, and consumption periods around the day could not be computed.
+        if not SAFE_EARLIEST.date() < local < SAFE_LATEST.date():
+            return f"bad date {shown!r}: out of range, {IN_RANGE}"
+        start = self._midnight(local)
+        length = self._midnight(local + ONE_DAY) - start
         half_hours = length // HALF_HOUR
         starts = tuple(start + HALF_HOUR * n for n in range(min(half_hours, CODES_PER_DAY)))
         return LocalDay(local.isoformat(), start, half_hours, length == ONE_DAY, starts)

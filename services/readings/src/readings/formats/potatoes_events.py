@@ -14,10 +14,12 @@ MAX_EARLY_READINGS = 10_000  # readings written before their supply point's iden
 CONTAINER_STARTS = ("start_map", "start_array")
 ENDS = ("end_map", "end_array")
 NOT_A_VALUE = object()  # a field whose value was an object or an array
-READING = "item.readings.item"
-VALUE = "item.readings.item.value"  # fields are keyed by their prefix: no string building per event
-READ_AT = "item.readings.item.read_at"
+IDENTIFIER, READINGS = "identifier", "readings"
+VALUE, READ_AT = "value", "read_at"
 FIELDS = (VALUE, READ_AT)
+# Depths, counting the top-level array as 1: a supply point's fields are read at 2, its readings
+# array's items at 3 and a reading's fields at 4.
+POINT, IN_READINGS, READING = 2, 3, 4
 
 
 @dataclass(slots=True)
@@ -44,94 +46,102 @@ class _Point:
 
 
 class SupplyPoints:
-    """Follows the events of the top-level array; `feed` yields what each event completes."""
+    """Follows the basic JSON events (event, value) of the top-level array, keeping the depth
+    itself (an event carries no prefix: see quintet_shared.bounded.json); `items` yields what each
+    event completes."""
 
     def __init__(self) -> None:
         self.position = 0
         self.count = 0
         self.point: _Point | None = None
-        self.fields: dict[str, Any] | None = None  # the reading being read
         self.instants = Instants()
 
     def where(self) -> str:
         return f"supply point #{self.count}" if self.count else "the opening bracket"
 
-    def items(self, events: Iterator[tuple[str, str, Any]]) -> Iterator[Parsed]:
-        """Readings and row errors, in file order. The six events of a plain reading are handled
-        inline, with the reading's fields in a local (millions per file); the rest go to `_other`."""
-        fields: dict[str, Any] | None = None
-        for prefix, event, value in events:
-            if prefix == READING:
+    def items(self, events: Iterator[tuple[str, Any]]) -> Iterator[Parsed]:
+        """Readings and row errors, in file order, from the events after the opening bracket. The
+        events inside a reading are handled first and inline (millions per file); the rest below."""
+        depth, key, field_name = 1, None, None
+        in_readings = False  # the container open at depth 3 is the point's readings array
+        fields: dict[str, Any] | None = None  # the reading being read
+        point = self.point
+        for event, value in events:
+            if depth == READING and fields is not None:
                 if event == "map_key":
-                    continue
-                point = self.point
-                if event == "start_map" and point is not None:
-                    self.position += 1
-                    point.readings += 1
-                    fields = {}
-                    continue
-                if event == "end_map" and fields is not None and point is not None:
-                    item = self._close_reading(point, self.position, point.readings, fields)
+                    field_name = value
+                elif event == "end_map":
+                    depth = IN_READINGS
+                    item = self._close_reading(point, self.position, point.readings, fields)  # type: ignore[arg-type]
                     fields = None
                     if item is not None:
                         yield item
-                    continue
-            elif prefix in FIELDS:
-                if fields is not None and event not in ENDS:
-                    fields[prefix] = NOT_A_VALUE if event in CONTAINER_STARTS else value
+                elif event in CONTAINER_STARTS:
+                    depth += 1
+                    if field_name in FIELDS:
+                        fields[field_name] = NOT_A_VALUE  # type: ignore[index]
+                elif field_name in FIELDS:
+                    fields[field_name] = value  # type: ignore[index]
                 continue
-            self.fields = fields
-            yield from self._other(prefix, event, value)
-            fields = self.fields
+            if event in CONTAINER_STARTS:
+                depth += 1
+                if depth == POINT:
+                    point = self._open_point(event)
+                elif depth == IN_READINGS and point is not None:
+                    in_readings = key == READINGS and event == "start_array"
+                    yield from self._point_field(key, event, NOT_A_VALUE)
+                elif depth == READING and in_readings and point is not None:
+                    fields = {} if event == "start_map" else None
+                    yield from self._reading_opens(point, fields is not None)
+            elif event in ENDS:
+                depth -= 1
+                if depth == 1 and point is not None:
+                    yield from self._close_point(point)
+                    point = self.point = None
+                elif depth == POINT:
+                    in_readings = False
+            elif depth == POINT:
+                if event == "map_key":
+                    key = value
+                else:
+                    yield from self._point_field(key, event, value)
+            elif depth == IN_READINGS and in_readings and point is not None:
+                yield from self._reading_opens(point, False)  # a number, string, ... where a reading belongs
+            elif depth == 1:
+                self._open_point(event)  # raises: a supply point that is not an object
 
-    def _other(self, prefix: str, event: str, value: Any) -> Iterator[Parsed]:
-        if prefix == READING:
-            yield from self._reading_event(event)
-        elif prefix == "item":
-            yield from self._point_event(event)
-        elif prefix == "item.identifier":
-            yield from self._identifier(event, value)
-        elif prefix == "item.readings" and event not in ENDS:
-            yield from self._readings_event(event)
-
-    def _point_event(self, event: str) -> Iterator[Parsed]:
-        if event == "start_map":
-            self.position += 1
-            self.count += 1
-            self.point = _Point(self.count, self.position)
-        elif event == "end_map" and self.point is not None:
-            yield from self._close_point(self.point)
-            self.point = None
-        elif event != "map_key":
+    def _open_point(self, event: str) -> _Point:
+        if event != "start_map":
             raise FileUnusable(f"not a potatoes file: supply point #{self.count + 1} is not a JSON object")
+        self.position += 1
+        self.count += 1
+        self.point = _Point(self.count, self.position)
+        return self.point
+
+    def _point_field(self, key: str | None, event: str, value: Any) -> Iterator[Parsed]:
+        if key == IDENTIFIER:
+            yield from self._identifier(event, value)
+        elif key == READINGS and event != "start_array":
+            yield from self._not_an_array()
+
+    def _reading_opens(self, point: _Point, is_object: bool) -> Iterator[Parsed]:
+        self.position += 1
+        point.readings += 1
+        if not is_object:
+            yield RowError(self.position, f"{point.name()}, reading #{point.readings}: not a JSON object")
 
     def _identifier(self, event: str, value: Any) -> Iterator[Parsed]:
         point = self.point
-        if point is None or event in ENDS:
+        if point is None:
             return
         point.seen_identifier = True
         point.identifier, point.identifier_problem = identifier_of(NOT_A_VALUE if event in CONTAINER_STARTS else value)
         yield from point.refuse()
 
-    def _readings_event(self, event: str) -> Iterator[Parsed]:
-        if event != "start_array" and self.point is not None:
+    def _not_an_array(self) -> Iterator[Parsed]:
+        if self.point is not None:
             self.point.shape_problem = "has 'readings' that is not an array"
             yield from self.point.refuse()
-
-    def _reading_event(self, event: str) -> Iterator[Parsed]:
-        point = self.point
-        if point is None:
-            return
-        if event in CONTAINER_STARTS:
-            self.position += 1
-            point.readings += 1
-            self.fields = {} if event == "start_map" else None
-            if event == "start_array":
-                yield RowError(self.position, f"{point.name()}, reading #{point.readings}: not a JSON object")
-        elif event not in ENDS and event != "map_key":  # a number, string, ... where a reading belongs
-            self.position += 1
-            point.readings += 1
-            yield RowError(self.position, f"{point.name()}, reading #{point.readings}: not a JSON object")
 
     def _close_reading(self, point: _Point, position: int, number: int, fields: dict[str, Any]) -> Parsed | None:
         if point.seen_identifier:

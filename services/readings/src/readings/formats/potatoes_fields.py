@@ -5,15 +5,20 @@
   turned string identifiers into numbers and lost theirs). Fractions, negatives, booleans, null,
   objects and arrays are refused.
 - read_at: an RFC 3339 date-time with its UTC offset (`Z` or `+09:00`), converted to UTC. A time
-  without an offset is an error: which zone it meant cannot be known.
+  without an offset is an error: which zone it meant cannot be known. So is one within a year of
+  an end of the calendar (quintet_shared.instants): `0001-01-01T00:00:00+09:00` has no UTC
+  date-time at all, and the consumption periods around such a reading could not be computed.
 - value: a JSON number that fits Numeric(16, 4), kept as its exact decimal text (values.py).
 """
 
 from datetime import UTC, datetime
 
+from quintet_shared.instants import SAFE_EARLIEST, SAFE_LATEST, outside_safe_range
+
 MAX_IDENTIFIER = 64
 MAX_CACHED_TIMES = 4096  # readings of many supply points share their times; the cap bounds memory
 EXAMPLE = "e.g. 2023-11-02T00:00:00Z"
+IN_RANGE = f"a reading must lie between {SAFE_EARLIEST.date()} and {SAFE_LATEST.date()} (UTC)"
 
 
 def identifier_of(value: object) -> tuple[str, None] | tuple[None, str]:
@@ -73,4 +78,6 @@ def _instant(text: str) -> datetime | str:
         return f"read_at {shown!r} is not a valid date-time ({EXAMPLE})"
     if moment.tzinfo is None:
         return f"read_at {shown!r} has no UTC offset, so its instant is unknown ({EXAMPLE})"
+    if outside_safe_range(moment):  # checked before the conversion, which could overflow
+        return f"read_at {shown!r} is out of range: {IN_RANGE}"
     return moment.astimezone(UTC)

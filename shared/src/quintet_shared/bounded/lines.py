@@ -1,14 +1,15 @@
 """Reading a text file line by line in blocks, with a bound on each line's length.
 
 Splitting 64 KiB blocks costs far less per line than one `readline` call each; a line that grows
-past the bound is cut, and the rest of it is skipped as it streams by, never held in memory.
+past the bound is cut, and the rest of it is skipped as it streams by, never held in memory: a
+1 GB line costs one block of memory. The caller reports a cut line with `too_long_message`, which
+names the limit.
 """
 
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from readings.formats.base import MAX_LINE_BYTES
-
+MAX_LINE_BYTES = 4096  # the default bound: far above any record of a line-based format
 BLOCK_BYTES = 1 << 16
 TOO_LONG = b"\n"
 KEPT_BYTES = 16
@@ -48,3 +49,7 @@ def _tidy(lines: list[bytes], limit: int, *, crlf: bool) -> list[bytes]:
     if max(map(len, lines)) > limit:
         lines = [too_long(line) if len(line) > limit else line for line in lines]
     return lines
+
+
+def too_long_message(limit: int = MAX_LINE_BYTES) -> str:
+    return f"line is longer than {limit} bytes; skipped"
