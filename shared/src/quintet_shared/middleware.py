@@ -14,16 +14,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from quintet_shared.errors import problem_body
 from quintet_shared.logs import client_var, request_id_var
 from quintet_shared.metrics import Metrics
+from quintet_shared.multipart_scan import NUL_MARKERS, NUL_REFUSED, MultipartNulScanner, MultipartRefused, boundary_of
 
 log = logging.getLogger("quintet.request")
 
 REQUEST_ID = b"x-request-id"
 # Every body is scanned for NUL whatever it claims to be (FastAPI parses any `+json` type as JSON,
-# and a missing or unknown type may be read as text), except file uploads: multipart and
-# octet-stream bodies are their parsers' business, which report a file of NULs themselves.
-FILE_BODY_TYPES = (b"multipart/form-data", b"application/octet-stream")
-NUL_MARKERS = (b"\x00", b"\\u0000", b"%00")
-NUL_REFUSED = "NUL characters are not accepted."
+# and a missing or unknown type may be read as text), except file content: an octet-stream body is
+# its parser's business, and so is a multipart file part (its headers and the plain fields are
+# scanned); file parsers report a file of NULs themselves.
+FILE_BODY_TYPE = b"application/octet-stream"
+MULTIPART_BODY_TYPE = b"multipart/form-data"
 
 
 class InputRefused(Exception):
@@ -39,10 +40,13 @@ class BodyGuard:
     NUL is refused for every database alike: PostgreSQL cannot store it and SQLite silently would.
     """
 
-    def __init__(self, receive: Receive, *, limit: int, scan_for_nul: bool) -> None:
+    def __init__(
+        self, receive: Receive, *, limit: int, scan_for_nul: bool, multipart: MultipartNulScanner | None = None
+    ) -> None:
         self.receive = receive
         self.limit = limit
         self.scan_for_nul = scan_for_nul
+        self.multipart = multipart
         self.received = 0
         self.tail = b""  # the end of the previous chunk, so that a marker split in two is seen
         self.refused: InputRefused | None = None
@@ -59,6 +63,11 @@ class BodyGuard:
                 if any(marker in window for marker in NUL_MARKERS):
                     self._refuse(422, NUL_REFUSED)
                 self.tail = window[-6:]
+            elif self.multipart is not None:
+                try:
+                    self.multipart.feed(chunk)
+                except MultipartRefused as refused:
+                    self._refuse(refused.status, refused.detail)
         return message
 
     def _refuse(self, status: int, detail: str) -> None:
@@ -73,6 +82,16 @@ def refusal_before_reading(scope: Scope, headers: dict[bytes, bytes], limit: int
     if b"%00" in scope.get("query_string", b"") or "\x00" in scope.get("path", ""):
         return InputRefused(422, NUL_REFUSED)
     return None
+
+
+def body_guard(receive: Receive, content_type: bytes, *, limit: int) -> BodyGuard:
+    media_type = content_type.lstrip().lower()
+    if media_type.startswith(MULTIPART_BODY_TYPE):
+        boundary = boundary_of(content_type)  # case matters in a boundary
+        # Without a boundary the form parser refuses the body itself, before reading any field.
+        scanner = MultipartNulScanner(boundary) if boundary else None
+        return BodyGuard(receive, limit=limit, scan_for_nul=False, multipart=scanner)
+    return BodyGuard(receive, limit=limit, scan_for_nul=not media_type.startswith(FILE_BODY_TYPE))
 
 
 class RequestMiddleware:
@@ -95,8 +114,7 @@ class RequestMiddleware:
             await self._refuse(send, request_id, early)
             self._observe(scope, early.status, started)
             return
-        content_type = headers.get(b"content-type", b"").lstrip().lower()
-        guard = BodyGuard(receive, limit=self.max_body_bytes, scan_for_nul=not content_type.startswith(FILE_BODY_TYPES))
+        guard = body_guard(receive, headers.get(b"content-type", b""), limit=self.max_body_bytes)
         state = {"status": 500, "answered": False}
 
         async def send_with_id(message: Message) -> None:

@@ -2,9 +2,10 @@
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Annotated
 
 import pytest
-from fastapi import APIRouter
+from fastapi import APIRouter, Form, UploadFile
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 from sqlmodel import Field, select
@@ -48,6 +49,14 @@ def create_note(body: NoteCreate, client: ClientDep, session: SessionDep) -> dic
 @router.get("/notes/notes")
 def find_notes(text: str, client: ClientDep, session: SessionDep) -> list[str]:
     return [n.text for n in session.exec(select(Note).where(Note.client == client.client_code, Note.text == text))]
+
+
+@router.post("/notes/attachments", status_code=201)
+def attach(title: Annotated[str, Form()], file: UploadFile, client: ClientDep, session: SessionDep) -> dict[str, int]:
+    note = Note(client=client.client_code, text=f"{title}:{file.filename}", amount=len(file.file.read()))
+    session.add(note)
+    session.commit()
+    return {"id": note.id or 0}
 
 
 class Settings(ComponentSettings):
@@ -191,3 +200,51 @@ def test_defect_5_file_uploads_are_left_to_their_parsers(client: TestClient, con
     response = client.post("/notes/notes", content=b"\x00" * 64, headers=headers)
     assert response.status_code == 422
     assert response.json()["detail"] != "NUL characters are not accepted."
+
+
+def multipart(title: bytes, filename: bytes, content: bytes, boundary: bytes = b"Bound-ARY") -> tuple[bytes, str]:
+    body = b"".join(
+        [
+            b"--" + boundary + b'\r\nContent-Disposition: form-data; name="title"\r\n\r\n' + title,
+            b"\r\n--" + boundary + b'\r\nContent-Disposition: form-data; name="file"; filename="' + filename,
+            b'"\r\nContent-Type: application/octet-stream\r\n\r\n' + content,
+            b"\r\n--" + boundary + b"--\r\n",
+        ]
+    )
+    return body, f"multipart/form-data; boundary={boundary.decode()}"
+
+
+def attachments(client: TestClient) -> list[str]:
+    response = client.get("/notes/notes?text=ok:a.bin", headers=signed("GET", "/notes/notes?text=ok:a.bin"))
+    assert response.status_code == 200
+    return response.json()
+
+
+@pytest.mark.parametrize(
+    ("title", "filename"),
+    [(b"o\x00k", b"a.bin"), (b"ok", b"a\x00.bin"), (b"ok", b"a%00.bin")],
+    ids=["in a field", "in a file name", "escaped in a file name"],
+)
+def test_defect_5_nul_guard_covers_multipart_fields_and_file_names(
+    client: TestClient, title: bytes, filename: bytes
+) -> None:
+    body, content_type = multipart(title, filename, b"content")
+    response = client.post(
+        "/notes/attachments",
+        content=body,
+        headers={**signed("POST", "/notes/attachments"), "content-type": content_type},
+    )
+    assert_problem(response, 422)
+    assert response.json()["detail"] == "NUL characters are not accepted."
+    assert attachments(client) == []
+
+
+def test_nul_in_a_multipart_file_content_is_its_parsers_business(client: TestClient) -> None:
+    body, content_type = multipart(b"ok", b"a.bin", b"\x00" * 100)
+    response = client.post(
+        "/notes/attachments",
+        content=body,
+        headers={**signed("POST", "/notes/attachments"), "content-type": content_type},
+    )
+    assert response.status_code == 201, response.text
+    assert attachments(client) == ["ok:a.bin"]
