@@ -6,11 +6,12 @@ inside the single process of embedded mode.
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from quintet_shared.bus import Handler
+from quintet_shared.bus import BatchHandler, Handler
 from quintet_shared.component import ComponentDefinition
 from quintet_shared.envelope import Envelope
 from quintet_shared.inbox import idempotent_handler
@@ -49,6 +50,22 @@ def counted(handler: Handler, queue: str, metrics: Metrics) -> Handler:
             metrics.consumed.labels(queue, "failed").inc()
             raise
         metrics.consumed.labels(queue, "handled").inc()
+
+    return handle
+
+
+def counted_batches(handler: BatchHandler, queue: str, metrics: Metrics) -> BatchHandler:
+    """`handler`, counting per message. A failed batch of several is not counted: the bus hands
+    each of its messages over again alone, and those outcomes are."""
+
+    async def handle(batch: Sequence[Envelope]) -> None:
+        try:
+            await handler(batch)
+        except Exception:
+            if len(batch) == 1:
+                metrics.consumed.labels(queue, "failed").inc()
+            raise
+        metrics.consumed.labels(queue, "handled").inc(len(batch))
 
     return handle
 
@@ -95,11 +112,16 @@ class ComponentWorker:
             handler = idempotent_handler(
                 self.runtime.engine, consumer=f"{name}.events", handlers=handlers, clock=self.runtime.clock
             )
-            await bus.consume(f"{name}.events", sorted(handlers), counted(handler, f"{name}.events", self.metrics))
+            queue = f"{name}.events"
+            await bus.consume_batches(queue, sorted(handlers), counted_batches(handler, queue, self.metrics))
         if self.definition.jobs:
             runner = self.job_runner
-            handler = counted(runner.handler, runner.queue, self.metrics)
-            await bus.consume(runner.queue, runner.bindings, handler, prefetch=runner.concurrency)
+            await bus.consume(
+                runner.queue,
+                runner.bindings,
+                counted(runner.handler, runner.queue, self.metrics),
+                prefetch=runner.concurrency,
+            )
 
     async def run(self, stop: asyncio.Event) -> None:
         """Runs until `stop` is set; the caller owns the runtime (starts and closes it)."""
