@@ -79,17 +79,17 @@ class OutboxRelay:
 
     async def relay_once(self) -> int:
         """Publish one batch of unsent rows; returns how many were confirmed."""
-        conn = await asyncio.to_thread(self.engine.connect)
+        conn, rows = await asyncio.to_thread(self._connect_and_claim)
         try:
-            rows = await asyncio.to_thread(self._claim, conn)
             if not rows:
-                await asyncio.to_thread(conn.rollback)
                 return 0
             messages = [Outgoing(row.message_id, row.type, row.body.encode()) for row in rows]
             try:
                 await self.bus.publish(messages)
             except Exception as exc:
                 confirmed = _confirmed_despite(exc, rows)
+                # Either commits the claim or rolls it back: its row locks must be gone before the
+                # refused rows are counted on another connection.
                 if confirmed:
                     await asyncio.to_thread(self._mark_sent, conn, confirmed)
                 else:
@@ -101,7 +101,17 @@ class OutboxRelay:
             await asyncio.to_thread(self._mark_sent, conn, [row.id for row in rows])
             return len(rows)
         finally:
+            # Closing rolls back whatever was not committed, which releases the claim's row locks.
             await asyncio.to_thread(conn.close)
+
+    def _connect_and_claim(self) -> tuple[Connection, list]:
+        # One thread hop for both: under load every hop costs the relay latency.
+        conn = self.engine.connect()
+        try:
+            return conn, self._claim(conn)
+        except BaseException:
+            conn.close()
+            raise
 
     async def run(self, stop: asyncio.Event) -> None:
         listening = asyncio.create_task(self.listener.run()) if self.listener is not None else None
