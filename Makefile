@@ -45,6 +45,7 @@ format: setup
 bench: setup
 	$(BIN)/python bench/gateway.py
 	$(BIN)/python bench/readings_ingest.py
+	$(BIN)/python bench/events.py
 
 clean:
 	rm -rf $(VENV) var
