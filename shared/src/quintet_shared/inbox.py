@@ -45,11 +45,13 @@ def claim_messages(
     # which made every first delivery look like a duplicate on PostgreSQL.
     statement = (
         dialect_insert(inbox_message)
-        .values(rows)
         .on_conflict_do_nothing(index_elements=["consumer", "message_id"])
         .returning(inbox_message.c.message_id)
     )
-    return set(session.execute(statement).scalars())
+    # The rows as executemany parameters, not `.values(rows)`: SQLAlchemy sends them in multi-row
+    # INSERTs all the same, but compiles the statement once; `.values` compiled it again for every
+    # batch (a third of a batch's CPU).
+    return set(session.execute(statement, rows).scalars())
 
 
 def idempotent_handler(

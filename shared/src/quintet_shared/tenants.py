@@ -60,14 +60,14 @@ def remember_clients(session: Session, envelopes: Sequence[Envelope]) -> None:
     if not rows:
         return
     dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = dialect_insert(tenant).values(list(rows.values()))
+    statement = dialect_insert(tenant)  # the rows go as executemany parameters: compiled once (see inbox)
     # Events may arrive out of order: an older event never overwrites a newer one.
     statement = statement.on_conflict_do_update(
         index_elements=["code"],
         set_={name: statement.excluded[name] for name in ("name", "services", "active", "updated_at")},
         where=tenant.c.updated_at <= statement.excluded.updated_at,
     )
-    session.execute(statement)
+    session.execute(statement, list(rows.values()))
 
 
 def remember_client(session: Session, envelope: Envelope) -> None:
