@@ -59,6 +59,7 @@ class OutboxRelay:
         batch_size: int = 5000,
         poll_interval: float = 0.1,
         listen_poll_interval: float = 5.0,
+        concurrent_rounds: int = 3,
         clock: Clock = system_clock,
         metrics: Metrics | None = None,
     ) -> None:
@@ -68,6 +69,7 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self.listen_poll_interval = listen_poll_interval
+        self.concurrent_rounds = concurrent_rounds
         self.clock = clock
         self._holds_claim_open = engine.dialect.name != "sqlite"
         self._wake = asyncio.Event()
@@ -115,8 +117,12 @@ class OutboxRelay:
 
     async def run(self, stop: asyncio.Event) -> None:
         listening = asyncio.create_task(self.listener.run()) if self.listener is not None else None
+        # On PostgreSQL several rounds run at once, so that events committed while one round waits
+        # for its confirms go out at once rather than after it (SKIP LOCKED gives each round rows
+        # of its own). SQLite releases its claim at once, so there one round at a time.
+        rounds = self.concurrent_rounds if self._holds_claim_open else 1
         try:
-            await self._relay_until(stop)
+            await asyncio.gather(*(self._relay_until(stop) for _ in range(rounds)))
         finally:
             if listening is not None:
                 listening.cancel()
