@@ -78,6 +78,13 @@ Figures (two cores shared with other work; load average before the run):
   153 ms). The same relay outside the platform, at 400 events/s committed one by one, bound to five
   quorum queues, no consumers, load 8: commit-to-sent p50 6.9 ms, p99 22 ms. So the relay's path is
   short; in the platform it waits for CPU, which the five consumers and the broker take.
+- 22:42 UTC, paired, load 5.6 then 8.1, `--events 5000 --seconds 8`: with BUS_BATCH_WAIT_MS 20,
+  relay 839/s, 5,000 handled in 6.7 s, 384/s offered, p50 425 ms, p99 900 ms (commit-to-sent p50
+  401 ms); with 5, relay 775/s, 7.0 s, 446/s offered, p50 352 ms, p99 1,194 ms (commit-to-sent p50
+  238 ms). The batch wait is not where the latency is: the relay is, inside the platform only. Not
+  yet explained: whether confirms slow down while the broker also delivers to five consumers, or
+  the gateway worker gets too little CPU; measuring the relay with consumers but outside the
+  platform is the next step.
 """
 
 import argparse
