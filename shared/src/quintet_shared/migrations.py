@@ -13,6 +13,7 @@ from alembic.config import Config
 from sqlalchemy import MetaData, pool, text
 
 from quintet_shared.db import make_engine
+from quintet_shared.outbox_notify import ensure_notify_trigger
 from quintet_shared.tables import kit_metadata
 
 MIGRATION_LOCK_KEY = 0x5175696E  # any constant shared by every migrator of one database
@@ -55,6 +56,7 @@ def run_env(metadata: Sequence[MetaData] | MetaData, *, default_url: Callable[[]
                 # race: the lock lasts until this transaction ends; the next finds nothing to do.
                 connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
             context.run_migrations()
+            ensure_notify_trigger(connection)
     engine.dispose()
 
 

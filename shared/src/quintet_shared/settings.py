@@ -27,6 +27,8 @@ class ComponentSettings(BaseSettings):
     bus_namespace: str = Field("", validation_alias=_env("BUS_NAMESPACE"))
     bus_delivery_limit: int = Field(5, ge=1, validation_alias=_env("BUS_DELIVERY_LIMIT"))
     bus_prefetch: int = Field(200, ge=1, validation_alias=_env("BUS_PREFETCH"))
+    bus_batch_size: int = Field(100, ge=1, validation_alias=_env("BUS_BATCH_SIZE"))
+    bus_batch_wait_ms: float = Field(5, ge=0, validation_alias=_env("BUS_BATCH_WAIT_MS"))
     log_level: str = Field("INFO", validation_alias=_env("LOG_LEVEL"))
     log_format: Literal["json", "text"] = Field("json", validation_alias=_env("LOG_FORMAT"))
     signature_max_age_seconds: int = Field(60, ge=1, validation_alias=_env("SIGNATURE_MAX_AGE_SECONDS"))

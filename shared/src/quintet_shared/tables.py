@@ -4,7 +4,7 @@ They live in one metadata of their own; a component's Alembic history creates th
 `quintet_shared.migrations.create_kit_tables` and targets `[own metadata, kit_metadata]`.
 """
 
-from sqlalchemy import JSON, Column, Index, Integer, String, Table, Text, Uuid
+from sqlalchemy import DDL, JSON, Column, Index, Integer, String, Table, Text, Uuid, event
 
 from quintet_shared.db import new_metadata
 from quintet_shared.types import UTCDateTime
@@ -23,6 +23,23 @@ outbox_message = Table(
     Column("attempts", Integer, nullable=False, default=0),
 )
 Index("ix_outbox_message_unsent", outbox_message.c.id, postgresql_where=outbox_message.c.sent_at.is_(None))
+
+# On PostgreSQL every insert into the outbox notifies the relay when its transaction commits
+# (quintet_shared.outbox_notify); a statement trigger, and PostgreSQL folds a transaction's
+# identical notifications into one, so a transaction of many events costs one notification.
+OUTBOX_CHANNEL = "quintet_outbox"
+outbox_notify_function = DDL(f"""
+CREATE OR REPLACE FUNCTION quintet_outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('{OUTBOX_CHANNEL}', '');
+    RETURN NULL;
+END
+$$""")
+outbox_notify_trigger = DDL("""
+CREATE TRIGGER outbox_message_notify AFTER INSERT ON outbox_message
+FOR EACH STATEMENT EXECUTE FUNCTION quintet_outbox_notify()""")
+event.listen(outbox_message, "after_create", outbox_notify_function.execute_if(dialect="postgresql"))
+event.listen(outbox_message, "after_create", outbox_notify_trigger.execute_if(dialect="postgresql"))
 
 inbox_message = Table(
     "inbox_message",

@@ -5,7 +5,9 @@ and keeps its row, so that per-client settings can hang off it and the service c
 calling the gateway.
 """
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel
@@ -18,7 +20,7 @@ from quintet_shared.context import ClientDep
 from quintet_shared.deps import SessionDep
 from quintet_shared.envelope import Envelope
 from quintet_shared.errors import NotFound
-from quintet_shared.inbox import EventHandler
+from quintet_shared.inbox import BatchEventHandler, EventHandler
 from quintet_shared.tables import tenant
 
 CLIENT_REGISTERED = "gateway.client.registered"
@@ -43,19 +45,37 @@ class TenantPublic(BaseModel):
     updated_at: datetime
 
 
-def remember_client(session: Session, envelope: Envelope) -> None:
-    data = ClientEventData.model_validate(envelope.data)
-    values = {"name": data.name, "services": data.services, "active": int(data.active), "updated_at": envelope.time}
+def remember_clients(session: Session, envelopes: Sequence[Envelope]) -> None:
+    """Every client of a batch of client events in one upsert (a statement per event cost more than
+    all the rest of the batch's work)."""
+    rows: dict[str, dict[str, Any]] = {}
+    for envelope in envelopes:
+        data = ClientEventData.model_validate(envelope.data)
+        row = rows.get(data.code)
+        first_seen = envelope.time if row is None else min(row["registered_at"], envelope.time)
+        if row is None or envelope.time >= row["updated_at"]:
+            row = {"code": data.code, "name": data.name, "services": data.services, "active": int(data.active)}
+            row["updated_at"] = envelope.time
+        rows[data.code] = {**row, "registered_at": first_seen}
+    if not rows:
+        return
     dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = dialect_insert(tenant).values(code=data.code, registered_at=envelope.time, **values)
+    statement = dialect_insert(tenant)  # the rows go as executemany parameters: compiled once (see inbox)
     # Events may arrive out of order: an older event never overwrites a newer one.
     statement = statement.on_conflict_do_update(
-        index_elements=["code"], set_=values, where=tenant.c.updated_at <= envelope.time
+        index_elements=["code"],
+        set_={name: statement.excluded[name] for name in ("name", "services", "active", "updated_at")},
+        where=tenant.c.updated_at <= statement.excluded.updated_at,
     )
-    session.execute(statement)
+    session.execute(statement, list(rows.values()))
 
 
-TENANT_HANDLERS: dict[str, EventHandler] = {CLIENT_REGISTERED: remember_client, CLIENT_UPDATED: remember_client}
+def remember_client(session: Session, envelope: Envelope) -> None:
+    remember_clients(session, [envelope])
+
+
+_REMEMBER_CLIENTS = BatchEventHandler(remember_clients)  # one handler for both: a batch keeps its order
+TENANT_HANDLERS: dict[str, EventHandler] = {CLIENT_REGISTERED: _REMEMBER_CLIENTS, CLIENT_UPDATED: _REMEMBER_CLIENTS}
 
 
 def find_tenant(session: Session, code: str) -> TenantPublic | None:

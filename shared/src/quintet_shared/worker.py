@@ -6,11 +6,12 @@ inside the single process of embedded mode.
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from quintet_shared.bus import Handler
+from quintet_shared.bus import BatchHandler, Handler
 from quintet_shared.bus.memory import InMemoryBus
 from quintet_shared.component import ComponentDefinition
 from quintet_shared.envelope import Envelope
@@ -54,6 +55,22 @@ def counted(handler: Handler, queue: str, metrics: Metrics) -> Handler:
     return handle
 
 
+def counted_batches(handler: BatchHandler, queue: str, metrics: Metrics) -> BatchHandler:
+    """`handler`, counting per message. A failed batch of several is not counted: the bus hands
+    each of its messages over again alone, and those outcomes are."""
+
+    async def handle(batch: Sequence[Envelope]) -> None:
+        try:
+            await handler(batch)
+        except Exception:
+            if len(batch) == 1:
+                metrics.consumed.labels(queue, "failed").inc()
+            raise
+        metrics.consumed.labels(queue, "handled").inc(len(batch))
+
+    return handle
+
+
 class ComponentWorker:
     def __init__(
         self,
@@ -93,17 +110,18 @@ class ComponentWorker:
         bus, name = self.runtime.bus, self.definition.name
         handlers = self.definition.all_event_handlers()
         if handlers:
-            handler = idempotent_handler(
+            batch_handler = idempotent_handler(
                 self.runtime.engine, consumer=f"{name}.events", handlers=handlers, clock=self.runtime.clock
             )
-            await bus.consume(f"{name}.events", sorted(handlers), counted(handler, f"{name}.events", self.metrics))
+            queue = f"{name}.events"
+            await bus.consume_batches(queue, sorted(handlers), counted_batches(batch_handler, queue, self.metrics))
         if self.definition.jobs:
             runner = self.job_runner
             if isinstance(bus, InMemoryBus):
                 # Its messages died with the last process: the jobs they carried are queued again.
                 await asyncio.to_thread(runner.recover_orphans)
-            handler = counted(runner.handler, runner.queue, self.metrics)
-            await bus.consume(runner.queue, runner.bindings, handler, prefetch=runner.concurrency)
+            job_handler = counted(runner.handler, runner.queue, self.metrics)
+            await bus.consume(runner.queue, runner.bindings, job_handler, prefetch=runner.concurrency)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Runs until `stop` is set; the caller owns the runtime (starts and closes it)."""

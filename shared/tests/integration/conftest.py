@@ -15,18 +15,23 @@ from quintet_shared.tables import kit_metadata
 from quintet_shared.testing.bus_harness import BusUnderTest, started
 
 CONTRACT_DELIVERY_LIMIT = 3  # small, so that the poison-message test is quick
+# Long enough that messages published together are handled as one batch on both transports.
+CONTRACT_BATCH_WAIT = 0.1
 
 
 def _rabbit(request: pytest.FixtureRequest) -> BusUnderTest:
     amqp_url: str = request.getfixturevalue("amqp_url")
     namespace: str = request.getfixturevalue("bus_namespace")
-    bus = RabbitBus(amqp_url, namespace=namespace, delivery_limit=CONTRACT_DELIVERY_LIMIT)
+    bus = RabbitBus(
+        amqp_url, namespace=namespace, delivery_limit=CONTRACT_DELIVERY_LIMIT, batch_wait=CONTRACT_BATCH_WAIT
+    )
     return BusUnderTest(bus, CONTRACT_DELIVERY_LIMIT, amqp_url)
 
 
 def _memory() -> BusUnderTest:
     return BusUnderTest(
-        InMemoryBus(namespace="contract", delivery_limit=CONTRACT_DELIVERY_LIMIT), CONTRACT_DELIVERY_LIMIT
+        InMemoryBus(namespace="contract", delivery_limit=CONTRACT_DELIVERY_LIMIT, batch_wait=CONTRACT_BATCH_WAIT),
+        CONTRACT_DELIVERY_LIMIT,
     )
 
 

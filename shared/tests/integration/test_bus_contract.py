@@ -1,11 +1,12 @@
 """The event-delivery contract of ARCHITECTURE.md §7, end to end: outbox → relay → bus → inbox.
 
 Every test but the broker restart runs on both transports (the `bus_under_test` fixture), with the real
-`OutboxRelay` and `idempotent_handler` on a real database.
+`OutboxRelay` and `idempotent_handler` on a real database. Consumers take batches (`consume_batches`),
+as every component's event consumer does.
 """
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from uuid import UUID
 
 import pytest
@@ -78,22 +79,35 @@ def pg_engine(postgres_url: str) -> Iterator[Engine]:
 class Deliveries:
     """Counts what the bus hands to the consumer, before the inbox decides what to do with it."""
 
-    def __init__(self, engine: Engine | None = None, *, fail: bool = False) -> None:
-        self.inner = idempotent_handler(engine, consumer=QUEUE, handlers={EVENT: record_effect}) if engine else None
+    def __init__(self, engine: Engine | None = None, *, fail: bool = False, poison: str | None = None) -> None:
+        handlers = {EVENT: self._record_unless_poison}
+        self.inner = idempotent_handler(engine, consumer=QUEUE, handlers=handlers) if engine else None
         self.fail = fail
-        self.seen: list[Envelope] = []
+        self.poison = poison
+        self.batches: list[list[Envelope]] = []
+        self.returned = 0  # messages of the batches that returned: the bus acks them
 
-    async def __call__(self, envelope: Envelope) -> None:
-        self.seen.append(envelope)
+    @property
+    def seen(self) -> list[Envelope]:
+        return [envelope for batch in self.batches for envelope in batch]
+
+    def _record_unless_poison(self, session: Session, envelope: Envelope) -> None:
+        record_effect(session, envelope)  # written first: the rollback must undo it
+        if envelope.data["value"] == self.poison:
+            raise RuntimeError("this message always fails")
+
+    async def __call__(self, batch: Sequence[Envelope]) -> None:
+        self.batches.append(list(batch))
         if self.fail:
             raise RuntimeError("this handler always fails")
         if self.inner is not None:
-            await self.inner(envelope)
+            await self.inner(batch)
+        self.returned += len(batch)
 
 
 async def test_rolled_back_event_never_leaves(bus_under_test: BusUnderTest, sqlite_engine: Engine) -> None:
     deliveries = Deliveries(sqlite_engine)
-    await bus_under_test.consume(QUEUE, [EVENT], deliveries)
+    await bus_under_test.consume_batches(QUEUE, [EVENT], deliveries)
     relay = OutboxRelay(sqlite_engine, bus_under_test.bus)
 
     with Session(sqlite_engine) as session:
@@ -113,7 +127,7 @@ async def test_rolled_back_event_never_leaves(bus_under_test: BusUnderTest, sqli
 async def test_committed_event_arrives_and_its_effect_is_stored(
     bus_under_test: BusUnderTest, sqlite_engine: Engine
 ) -> None:
-    await bus_under_test.consume(QUEUE, [EVENT], Deliveries(sqlite_engine))
+    await bus_under_test.consume_batches(QUEUE, [EVENT], Deliveries(sqlite_engine))
     (event,) = commit_events(sqlite_engine, ["hello"])
 
     assert await OutboxRelay(sqlite_engine, bus_under_test.bus).relay_once() == 1
@@ -127,7 +141,7 @@ async def test_committed_event_arrives_and_its_effect_is_stored(
 
 async def test_duplicate_delivery_has_its_effect_once(bus_under_test: BusUnderTest, pg_engine: Engine) -> None:
     deliveries = Deliveries(pg_engine)
-    await bus_under_test.consume(QUEUE, [EVENT], deliveries)
+    await bus_under_test.consume_batches(QUEUE, [EVENT], deliveries)
     event = new_event("once")
 
     # Twice in one call: both copies may be handled at the same moment, the harder case for the inbox.
@@ -140,7 +154,7 @@ async def test_duplicate_delivery_has_its_effect_once(bus_under_test: BusUnderTe
 
 async def test_unparsable_message_goes_to_the_dead_letter_queue_at_once(bus_under_test: BusUnderTest) -> None:
     deliveries = Deliveries()
-    await bus_under_test.consume(QUEUE, [EVENT], deliveries)
+    await bus_under_test.consume_batches(QUEUE, [EVENT], deliveries)
 
     await bus_under_test.publish_raw(EVENT, b'{"not": "an envelope"')
 
@@ -156,7 +170,7 @@ async def test_failing_handler_reaches_the_dead_letter_queue_after_the_delivery_
     bus_under_test: BusUnderTest,
 ) -> None:
     deliveries = Deliveries(fail=True)
-    await bus_under_test.consume(QUEUE, [EVENT], deliveries)
+    await bus_under_test.consume_batches(QUEUE, [EVENT], deliveries)
     event = new_event("poison")
 
     await bus_under_test.bus.publish([event.outgoing()])
@@ -166,11 +180,95 @@ async def test_failing_handler_reaches_the_dead_letter_queue_after_the_delivery_
     assert {envelope.id for envelope in deliveries.seen} == {event.id}
 
 
+async def test_poison_message_in_the_middle_of_a_batch_holds_back_none_of_the_others(
+    bus_under_test: BusUnderTest, pg_engine: Engine
+) -> None:
+    deliveries = Deliveries(pg_engine, poison="poison")
+    await bus_under_test.consume_batches(QUEUE, [EVENT], deliveries)
+    events = [new_event(value) for value in ("a", "b", "poison", "c", "d")]
+
+    await bus_under_test.bus.publish([event.outgoing() for event in events])
+
+    poison = events[2]
+    assert await bus_under_test.dead_letters(QUEUE, count=1) == [poison.encode()]
+    assert [envelope.id for envelope in deliveries.batches[0]] == [event.id for event in events]
+    assert sorted(effects(pg_engine)) == sorted((event.id, event.data["value"]) for event in events if event != poison)
+    assert count(pg_engine, inbox_message) == 4
+    # Delivered the limit's number of times (each time it failed alone), and no other message again.
+    assert [envelope.id for envelope in deliveries.seen].count(poison.id) == 1 + bus_under_test.delivery_limit
+    assert len(deliveries.seen) == 2 * len(events) + bus_under_test.delivery_limit - 1
+
+
+async def test_duplicate_inside_one_batch_has_its_effect_once(bus_under_test: BusUnderTest, pg_engine: Engine) -> None:
+    deliveries = Deliveries(pg_engine)
+    await bus_under_test.consume_batches(QUEUE, [EVENT], deliveries)
+    twice, once = new_event("twice"), new_event("once")
+
+    await bus_under_test.bus.publish([twice.outgoing(), once.outgoing(), twice.outgoing()])
+
+    await eventually(lambda: count(pg_engine, inbox_message) == 2)
+    assert [envelope.id for envelope in deliveries.batches[0]] == [twice.id, once.id, twice.id]
+    assert sorted(effects(pg_engine)) == sorted([(twice.id, "twice"), (once.id, "once")])
+
+
+async def test_a_handled_batch_is_acked_whole(bus_under_test: BusUnderTest, pg_engine: Engine) -> None:
+    first = Deliveries(pg_engine)
+    await bus_under_test.consume_batches(QUEUE, [EVENT], first)
+    events = [new_event(f"event {n}") for n in range(10)]
+    await bus_under_test.bus.publish([event.outgoing() for event in events])
+    await eventually(lambda: first.returned == 10)
+
+    # A new consumer after a restart gets nothing again: every message of the batch was acked.
+    await bus_under_test.bus.close()
+    await bus_under_test.bus.start()
+    second = Deliveries(pg_engine)
+    await bus_under_test.consume_batches(QUEUE, [EVENT], second)
+    marker = new_event("marker")
+    await bus_under_test.bus.publish([marker.outgoing()])
+    await eventually(lambda: count(pg_engine, effect) == 11)
+    assert [envelope.id for envelope in second.seen] == [marker.id]
+
+
+class CrashesAfterCommit(Deliveries):
+    """Commits its first batch's effects, then never returns: the process dies before it acks."""
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(engine)
+        self.committed = asyncio.Event()
+
+    async def __call__(self, batch: Sequence[Envelope]) -> None:
+        await super().__call__(batch)
+        self.committed.set()
+        await asyncio.Event().wait()
+
+
+async def test_redelivery_after_a_crash_mid_batch_loses_and_duplicates_nothing(
+    bus_under_test: BusUnderTest, pg_engine: Engine
+) -> None:
+    crashing = CrashesAfterCommit(pg_engine)
+    await bus_under_test.consume_batches(QUEUE, [EVENT], crashing)
+    events = [new_event(f"event {n}") for n in range(20)]
+    await bus_under_test.bus.publish([event.outgoing() for event in events])
+    await asyncio.wait_for(crashing.committed.wait(), timeout=15)
+    handled_before = count(pg_engine, inbox_message)
+    assert 0 < handled_before <= 20
+
+    await bus_under_test.bus.close()  # the crash: nothing of the batch was acked
+    await bus_under_test.bus.start()
+    restarted = Deliveries(pg_engine)
+    await bus_under_test.consume_batches(QUEUE, [EVENT], restarted)
+
+    crashed_batch = {envelope.id for envelope in crashing.batches[0]}
+    await eventually(lambda: crashed_batch <= {envelope.id for envelope in restarted.seen})
+    await eventually(lambda: count(pg_engine, inbox_message) == 20)
+    assert sorted(effects(pg_engine)) == sorted((event.id, event.data["value"]) for event in events)
+
+
 async def test_event_nobody_consumes_is_kept_aside_and_does_not_block_the_outbox(
     rabbit_under_test: BusUnderTest, sqlite_engine: Engine
 ) -> None:
     deliveries = Deliveries(sqlite_engine)
-    await rabbit_under_test.consume(QUEUE, [EVENT], deliveries)
+    await rabbit_under_test.consume_batches(QUEUE, [EVENT], deliveries)
     (routed,) = commit_events(sqlite_engine, ["routed"])
     with session_scope(sqlite_engine) as session:
         # Nobody is bound to this key: the alternate exchange keeps it, so the broker confirms it.
@@ -193,7 +291,7 @@ async def test_broker_restart_mid_stream_loses_and_duplicates_nothing(
 ) -> None:
     total, chunk, held_back = 1000, 25, 100
     bus = rabbit_under_test.bus
-    await rabbit_under_test.consume(QUEUE, [EVENT], Deliveries(pg_engine))
+    await rabbit_under_test.consume_batches(QUEUE, [EVENT], Deliveries(pg_engine))
     stop, broker_back = asyncio.Event(), asyncio.Event()
     relay = asyncio.create_task(OutboxRelay(pg_engine, bus, batch_size=100, poll_interval=0.02).run(stop))
 

@@ -7,7 +7,7 @@ from sqlmodel import Session
 from quintet_shared.db import make_engine
 from quintet_shared.envelope import Envelope
 from quintet_shared.tables import kit_metadata
-from quintet_shared.tenants import CLIENT_REGISTERED, CLIENT_UPDATED, find_tenant, remember_client
+from quintet_shared.tenants import CLIENT_REGISTERED, CLIENT_UPDATED, find_tenant, remember_client, remember_clients
 
 T0 = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
@@ -32,3 +32,26 @@ def test_newer_events_win_whatever_their_arrival_order(database_url: str) -> Non
     assert tenant is not None
     assert (tenant.name, tenant.active) == ("Acme Ltd", False)
     assert tenant.registered_at == T0 and tenant.updated_at == disabled.time
+
+
+def test_one_batch_of_client_events_lands_as_the_events_one_by_one_would(database_url: str) -> None:
+    engine = make_engine(database_url)
+    kit_metadata.create_all(engine)
+    registered = client_event(CLIENT_REGISTERED, "Acme", T0)
+    renamed = client_event(CLIENT_UPDATED, "Acme Ltd", T0 + timedelta(minutes=1))
+    disabled = client_event(CLIENT_UPDATED, "Acme Ltd", T0 + timedelta(minutes=2), active=False)
+    other = Envelope.new(
+        type=CLIENT_REGISTERED, source="gateway", data={"code": "other", "name": "Other", "services": []}, time=T0
+    )
+    stale = client_event(CLIENT_UPDATED, "Acme (stale)", T0 - timedelta(minutes=5))
+    with Session(engine) as session:
+        remember_client(session, registered)
+        session.commit()
+        # One statement for the batch: the newest event of each client wins, in any order.
+        remember_clients(session, [disabled, other, renamed, stale])
+        session.commit()
+        acme, known_other = find_tenant(session, "acme"), find_tenant(session, "other")
+    engine.dispose()
+    assert acme is not None and known_other is not None
+    assert (acme.name, acme.active, acme.registered_at, acme.updated_at) == ("Acme Ltd", False, T0, disabled.time)
+    assert (known_other.name, known_other.registered_at) == ("Other", T0)

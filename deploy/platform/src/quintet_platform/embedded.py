@@ -43,7 +43,11 @@ def _server(app: object, host: str, port: int, settings: ComponentSettings) -> u
 async def serve_embedded(*, host: str = "127.0.0.1", port: int = 8000) -> None:
     common = ComponentSettings()
     configure_logging("quintet", level=common.log_level, fmt="text")
-    bus = InMemoryBus(delivery_limit=common.bus_delivery_limit)
+    bus = InMemoryBus(
+        delivery_limit=common.bus_delivery_limit,
+        batch_size=common.bus_batch_size,
+        batch_wait=common.bus_batch_wait_ms / 1000,
+    )
     await bus.start()
     stop = asyncio.Event()
     async with AsyncExitStack() as stack:

@@ -6,6 +6,10 @@ Semantics both transports keep (the contract tests in shared/tests run against b
 - A handler that returns has its message acked; one that raises has it redelivered, and after
   `delivery_limit` deliveries it goes to the queue's dead-letter queue. A body that is not a valid
   envelope goes to the dead-letter queue at once.
+- `consume_batches` hands its handler the messages that have arrived, in delivery order: up to
+  `batch_size` of them, or whatever came within `batch_wait` seconds of the oldest. A handler that
+  returns has the whole batch acked at once; one that raises has each message of the batch handed
+  to it again alone (`bus.batching`), so that only the message that fails alone is redelivered.
 """
 
 from collections.abc import Awaitable, Callable, Collection, Sequence
@@ -15,6 +19,7 @@ from uuid import UUID
 from quintet_shared.envelope import Envelope, Outgoing
 
 Handler = Callable[[Envelope], Awaitable[None]]
+BatchHandler = Callable[[Sequence[Envelope]], Awaitable[None]]
 
 
 class PublishError(RuntimeError):
@@ -73,6 +78,13 @@ class Bus(Protocol):
 
         `prefetch` caps the messages held unacknowledged (default: the bus's own); a queue of long
         jobs wants it near the runner's concurrency, so that idle replicas get the rest."""
+        ...
+
+    async def consume_batches(
+        self, queue: str, bindings: Sequence[str], handler: BatchHandler, *, prefetch: int | None = None
+    ) -> None:
+        """As `consume`, but `handler` takes the messages in batches (see the module's docstring):
+        for consumers whose cost is per transaction rather than per message, such as the inbox."""
         ...
 
     async def dead_letters(self, queue: str) -> list[bytes]:

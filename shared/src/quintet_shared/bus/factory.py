@@ -15,6 +15,13 @@ def make_bus(settings: ComponentSettings) -> Bus:
             namespace=settings.bus_namespace,
             delivery_limit=settings.bus_delivery_limit,
             prefetch=settings.bus_prefetch,
+            batch_size=settings.bus_batch_size,
+            batch_wait=settings.bus_batch_wait_ms / 1000,
         )
     # The in-process bus has no prefetch window: its handlers pull one message at a time each.
-    return InMemoryBus(namespace=settings.bus_namespace, delivery_limit=settings.bus_delivery_limit)
+    return InMemoryBus(
+        namespace=settings.bus_namespace,
+        delivery_limit=settings.bus_delivery_limit,
+        batch_size=settings.bus_batch_size,
+        batch_wait=settings.bus_batch_wait_ms / 1000,
+    )

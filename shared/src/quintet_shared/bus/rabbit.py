@@ -8,7 +8,7 @@ and queues and re-registers its consumers; the broker-restart contract test hold
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 
 import aio_pika
@@ -19,7 +19,8 @@ from aio_pika.abc import (
     AbstractRobustConnection,
 )
 
-from quintet_shared.bus import Handler, PublishError, Topology
+from quintet_shared.bus import BatchHandler, Handler, PublishError, Topology
+from quintet_shared.bus.rabbit_batches import BatchConsumer, settle
 from quintet_shared.bus.rabbit_topology import declare_exchanges, declare_queue
 from quintet_shared.busy import failure_level
 from quintet_shared.envelope import Envelope, InvalidMessage, Outgoing
@@ -35,6 +36,8 @@ class RabbitBus:
         namespace: str = "",
         delivery_limit: int = 5,
         prefetch: int = 200,
+        batch_size: int = 100,
+        batch_wait: float = 0.005,
         max_in_flight: int = 200,
         publish_timeout: float = 30.0,
         reconnect_interval: float = 1.0,
@@ -43,6 +46,8 @@ class RabbitBus:
         self.topology = Topology(namespace)
         self.delivery_limit = delivery_limit
         self.prefetch = prefetch
+        self.batch_size = batch_size
+        self.batch_wait = batch_wait
         self.max_in_flight = max_in_flight
         self.publish_timeout = publish_timeout
         self.reconnect_interval = reconnect_interval
@@ -50,6 +55,7 @@ class RabbitBus:
         self._publisher: AbstractRobustChannel | None = None
         self._exchange: AbstractExchange | None = None
         self._consumers: list[AbstractRobustChannel] = []
+        self._batch_consumers: list[BatchConsumer] = []
 
     async def start(self) -> None:
         if self._connection is not None:
@@ -64,6 +70,11 @@ class RabbitBus:
         self._connection, self._publisher, self._exchange = connection, channel, exchange
 
     async def close(self) -> None:
+        # Batches stop first, so that none is handled on a closing connection; their messages were
+        # not acked and the broker delivers them again.
+        batch_consumers, self._batch_consumers = self._batch_consumers, []
+        for consumer in batch_consumers:
+            await consumer.stop()
         connection, self._connection, self._publisher, self._exchange = self._connection, None, None, None
         self._consumers.clear()
         if connection is not None:
@@ -101,14 +112,34 @@ class RabbitBus:
     async def consume(
         self, queue: str, bindings: Sequence[str], handler: Handler, *, prefetch: int | None = None
     ) -> None:
+        await self._subscribe(queue, bindings, partial(_deliver, handler), prefetch or self.prefetch)
+
+    async def consume_batches(
+        self, queue: str, bindings: Sequence[str], handler: BatchHandler, *, prefetch: int | None = None
+    ) -> None:
+        window = prefetch or self.prefetch
+        # A batch at most half the window: the next batch arrives while this one is handled.
+        batch_size = max(1, min(self.batch_size, window // 2))
+        consumer = BatchConsumer(handler, batch_size=batch_size, batch_wait=self.batch_wait)
+        consumer.start()
+        self._batch_consumers.append(consumer)
+        await self._subscribe(queue, bindings, consumer.on_message, window)
+
+    async def _subscribe(
+        self,
+        queue: str,
+        bindings: Sequence[str],
+        callback: Callable[[AbstractIncomingMessage], Awaitable[None]],
+        prefetch: int,
+    ) -> None:
         if self._connection is None:
             raise RuntimeError("the bus is not started")
         channel = await self._connection.channel(publisher_confirms=False)
-        await channel.set_qos(prefetch_count=prefetch or self.prefetch)
+        await channel.set_qos(prefetch_count=prefetch)
         amqp_queue = await declare_queue(
             channel, self.topology, queue, delivery_limit=self.delivery_limit, bindings=list(bindings)
         )
-        await amqp_queue.consume(partial(_deliver, handler))
+        await amqp_queue.consume(callback)
         self._consumers.append(channel)
 
     async def dead_letters(self, queue: str) -> list[bytes]:
@@ -143,7 +174,7 @@ async def _deliver(handler: Handler, message: AbstractIncomingMessage) -> None:
         envelope = Envelope.decode(message.body)
     except InvalidMessage:
         log.warning("unparsable message sent to the dead-letter queue", extra={"message_id": message.message_id})
-        await _settle(message.reject(requeue=False))
+        await settle(message.reject(requeue=False))
         return
     try:
         await handler(envelope)
@@ -151,15 +182,6 @@ async def _deliver(handler: Handler, message: AbstractIncomingMessage) -> None:
         # Requeued, the quorum queue counts the delivery and dead-letters it past the limit.
         extra = {"event_type": envelope.type, "message_id": message.message_id}
         log.log(failure_level(exc), "handler failed", exc_info=True, extra=extra)  # busy: a warning
-        await _settle(message.nack(requeue=True))
+        await settle(message.nack(requeue=True))
         return
-    await _settle(message.ack())
-
-
-async def _settle(settlement: Awaitable[None]) -> None:
-    # Acks ride on the channel that delivered the message. If it closed meanwhile, the broker has
-    # already put the message back and will deliver it again: the inbox makes that harmless.
-    try:
-        await settlement
-    except Exception:
-        log.warning("could not settle a message; the broker will redeliver it", exc_info=True)
+    await settle(message.ack())

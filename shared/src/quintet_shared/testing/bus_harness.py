@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import aio_pika
 import pytest
 
-from quintet_shared.bus import Bus, Handler
+from quintet_shared.bus import BatchHandler, Bus, Handler
 from quintet_shared.bus.memory import InMemoryBus
 from quintet_shared.testing import servers
 
@@ -44,6 +44,10 @@ class BusUnderTest:
     async def consume(self, queue: str, bindings: list[str], handler: Handler) -> None:
         self.queues.add(queue)  # remembered so that cleanup deletes it from the broker
         await self.bus.consume(queue, bindings, handler)
+
+    async def consume_batches(self, queue: str, bindings: list[str], handler: BatchHandler) -> None:
+        self.queues.add(queue)
+        await self.bus.consume_batches(queue, bindings, handler)
 
     async def publish_raw(self, routing_key: str, body: bytes) -> None:
         """Put arbitrary bytes on the exchange, as a foreign or broken producer would."""
