@@ -11,7 +11,6 @@ import re
 import resource
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,7 +20,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from quintet_platform.components import SERVICES
+from quintet_platform.components import SANDBOX_PORT_OFFSET, SERVICES
+from quintet_shared.testing.ports import free_port_pair
 
 ROOT = Path(__file__).resolve().parents[3]
 CONFIG = ROOT / "schemathesis.toml"
@@ -30,22 +30,6 @@ MAX_EXAMPLES = int(os.environ.get("CONFORMANCE_MAX_EXAMPLES", "25"))
 SEED = os.environ.get("CONFORMANCE_SEED", "20261201")
 RUN_TIMEOUT_SECONDS = 120  # each of the two runs; the test as a whole stays under 5 minutes
 MEMORY_LIMIT_BYTES = 3 * 1024**3
-
-
-def free_port_pair() -> int:
-    """A port P such that P and P + 9 (the sandbox) are both free."""
-    for _ in range(50):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        if port + 9 < 65536:
-            with socket.socket() as sandbox:
-                try:
-                    sandbox.bind(("127.0.0.1", port + 9))
-                except OSError:
-                    continue
-            return port
-    raise RuntimeError("no free ports")
 
 
 def _limit_memory() -> None:
@@ -75,7 +59,7 @@ class Platform:
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     workdir = tmp_path_factory.mktemp("conformance")
-    port = free_port_pair()
+    port = free_port_pair(SANDBOX_PORT_OFFSET)
     token = secrets.token_urlsafe(16)
     env = {k: v for k, v in os.environ.items() if k != "AMQP_URL" and not k.endswith("_DATABASE_URL")}
     env.update(GATEWAY_ADMIN_TOKEN=token, LOG_LEVEL="WARNING")

@@ -3,7 +3,6 @@
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -11,23 +10,8 @@ from pathlib import Path
 
 import httpx
 
-from quintet_platform.components import SERVICES
-
-
-def free_port_pair() -> int:
-    """A port P such that P and P + 9 (the sandbox) are both free."""
-    for _ in range(50):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        if port + 9 < 65536:
-            with socket.socket() as sandbox:
-                try:
-                    sandbox.bind(("127.0.0.1", port + 9))
-                except OSError:
-                    continue
-            return port
-    raise RuntimeError("no free ports")
+from quintet_platform.components import SANDBOX_PORT_OFFSET, SERVICES
+from quintet_shared.testing.ports import free_port_pair
 
 
 def wait_for_health(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> httpx.Response:
@@ -54,7 +38,7 @@ def eventually_ok(url: str, *, headers: dict[str, str], within: float = 10) -> b
 
 
 def test_quintet_run_serves_every_service_from_sqlite(tmp_path: Path) -> None:
-    port = free_port_pair()
+    port = free_port_pair(SANDBOX_PORT_OFFSET)
     env = {k: v for k, v in os.environ.items() if k != "AMQP_URL" and not k.endswith("_DATABASE_URL")}
     quintet = str(Path(sys.executable).with_name("quintet"))
     process = subprocess.Popen(

@@ -4,30 +4,20 @@ die with them, over SQLite and PostgreSQL."""
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from quintet_shared.db import make_engine, session_scope
+from quintet_shared.db import session_scope
 from quintet_shared.jobs import enqueue_job
 from quintet_shared.jobs.recovery import recover_orphaned_jobs
-from quintet_shared.tables import job, kit_metadata
+from quintet_shared.tables import job
 
 WORKER = Path(__file__).with_name("jobs_embedded_worker.py")
 MAX_ATTEMPTS = 2  # the worker process's (jobs_embedded_worker.py), so that few processes are started
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    kit_metadata.create_all(engine)
-    yield engine
-    engine.dispose()
 
 
 def run_worker(database_url: str, mode: str) -> int:

@@ -20,10 +20,10 @@ from aio_pika.abc import (
 )
 
 from quintet_shared.bus import BatchHandler, Handler, PublishError, Topology
-from quintet_shared.bus.rabbit_batches import BatchConsumer, settle
+from quintet_shared.bus.rabbit_batches import BatchConsumer, decoded_or_dead_lettered, settle
 from quintet_shared.bus.rabbit_topology import declare_exchanges, declare_queue
 from quintet_shared.busy import failure_level
-from quintet_shared.envelope import Envelope, InvalidMessage, Outgoing
+from quintet_shared.envelope import Outgoing
 
 log = logging.getLogger(__name__)
 
@@ -170,11 +170,8 @@ def _amqp_message(message: Outgoing) -> aio_pika.Message:
 
 
 async def _deliver(handler: Handler, message: AbstractIncomingMessage) -> None:
-    try:
-        envelope = Envelope.decode(message.body)
-    except InvalidMessage:
-        log.warning("unparsable message sent to the dead-letter queue", extra={"message_id": message.message_id})
-        await settle(message.reject(requeue=False))
+    envelope = await decoded_or_dead_lettered(message)
+    if envelope is None:
         return
     try:
         await handler(envelope)

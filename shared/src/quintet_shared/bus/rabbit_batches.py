@@ -45,11 +45,8 @@ class BatchConsumer:
 
     async def on_message(self, message: AbstractIncomingMessage) -> None:
         """The channel's consumer callback. It never awaits before gathering, so order is kept."""
-        try:
-            envelope = Envelope.decode(message.body)
-        except InvalidMessage:
-            log.warning("unparsable message sent to the dead-letter queue", extra={"message_id": message.message_id})
-            await settle(message.reject(requeue=False))
+        envelope = await decoded_or_dead_lettered(message)
+        if envelope is None:
             return
         self._pending.append((asyncio.get_running_loop().time(), (message, envelope)))
         self._arrived.set()
@@ -93,6 +90,16 @@ def _channel_of(message: AbstractIncomingMessage) -> int | None:
         return id(message.channel)
     except ChannelInvalidStateError:
         return None  # closed: nothing can be acked on it any more
+
+
+async def decoded_or_dead_lettered(message: AbstractIncomingMessage) -> Envelope | None:
+    """The message's envelope; None when it is not one, after rejecting it to the dead-letter queue."""
+    try:
+        return Envelope.decode(message.body)
+    except InvalidMessage:
+        log.warning("unparsable message sent to the dead-letter queue", extra={"message_id": message.message_id})
+        await settle(message.reject(requeue=False))
+        return None
 
 
 async def settle(settlement: Awaitable[None]) -> None:
