@@ -18,6 +18,7 @@ from gateway.clientcache import ClientCache, ClientGrant
 from gateway.forwarding import HOP_BY_HOP, Forward, Upstream, UpstreamError
 from gateway.metrics import ProxyMetrics
 from gateway.ratelimit import RateLimiter, retry_after
+from quintet_shared.busy import RETRY_AFTER_SECONDS
 from quintet_shared.logs import client_var, request_id_var
 from quintet_shared.signing import raw_target, signature
 
@@ -133,7 +134,8 @@ class Proxy:
             client = await self._clients.get(hashlib.sha256(incoming.app_id).hexdigest())
         except Exception:
             log.exception("client lookup failed")
-            return Denial(503, "The client registry is unavailable; try again shortly.")
+            retry = ((b"retry-after", str(RETRY_AFTER_SECONDS).encode()),)
+            return Denial(503, "The client registry is unavailable; try again shortly.", retry)
         if client is None or not client.active:
             return Denial(401, INVALID_APP_ID)
         client_var.set(client.code)

@@ -141,14 +141,15 @@ def test_body_detection(headers, has_body):
     assert IncomingRequest(headers).has_body is has_body
 
 
-async def test_a_registry_failure_is_503_not_a_crash():
+async def test_a_registry_failure_is_503_with_retry_after_not_a_crash():
     async def broken(_key: str):
         raise OSError("database is down")
 
     proxy = make_proxy(FakeService())
     proxy._clients = ClientCache(broken, ttl=60)
-    status, body, _ = problem(await run(proxy, "crm", [(b"x-app-id", APP_ID)]))
+    status, body, headers = problem(await run(proxy, "crm", [(b"x-app-id", APP_ID)]))
     assert status == 503 and "registry" in body["detail"]
+    assert headers[b"retry-after"] == b"2"
 
 
 def test_a_length_beside_chunked_framing_is_not_passed_on():
