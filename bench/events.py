@@ -125,13 +125,14 @@ sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _H
 
 import aio_pika  # noqa: E402
 import psycopg  # noqa: E402
-from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
+from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from sqlalchemy.engine import Engine, make_url  # noqa: E402
 
 from quintet_platform import distributed  # noqa: E402
 from quintet_platform.components import SANDBOX_PORT_OFFSET, SERVICES  # noqa: E402
 from quintet_shared.db import make_engine, session_scope  # noqa: E402
 from quintet_shared.envelope import Envelope  # noqa: E402
+from quintet_shared.outbox import add_events  # noqa: E402
 from quintet_shared.tables import inbox_message, outbox_message, tenant  # noqa: E402
 from quintet_shared.tenants import CLIENT_REGISTERED  # noqa: E402
 
@@ -250,18 +251,8 @@ async def delete_bus_entities(namespace: str) -> None:
 
 def write_burst(gateway: Engine, events: Sequence[Envelope]) -> datetime:
     """All of `events` in the gateway's outbox in one transaction; returns when the commit ended."""
-    rows = [
-        {
-            "message_id": e.id,
-            "type": e.type,
-            "body": e.encode().decode(),
-            "created_at": e.time,
-            "attempts": 0,
-        }
-        for e in events
-    ]
     with session_scope(gateway) as session:
-        session.execute(insert(outbox_message), rows)
+        add_events(session, events)
     return datetime.now(UTC)
 
 

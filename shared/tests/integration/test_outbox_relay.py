@@ -1,21 +1,23 @@
 """The outbox relay wakes on commit (PostgreSQL LISTEN/NOTIFY) and falls back to its poll."""
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from quintet_shared.bus.memory import InMemoryBus
-from quintet_shared.db import make_engine, session_scope
+from quintet_shared.db import session_scope
 from quintet_shared.envelope import Envelope
 from quintet_shared.outbox import OutboxRelay, add_event
 from quintet_shared.outbox_notify import ensure_notify_trigger
-from quintet_shared.tables import kit_metadata
 from quintet_shared.testing.bus_harness import eventually
 
 EVENT = "relay.thing.happened"
+# The integration conftest's `engine`, on one database only (LISTEN/NOTIFY is PostgreSQL's).
+ON_POSTGRESQL = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+ON_SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 LONG = 30.0  # a poll that never comes within a test
 
 
@@ -25,14 +27,6 @@ class Published:
 
     async def __call__(self, batch: Sequence[Envelope]) -> None:
         self.envelopes.extend(batch)
-
-
-@pytest.fixture
-def pg_engine(postgres_url: str) -> Iterator[Engine]:
-    engine = make_engine(postgres_url)
-    kit_metadata.create_all(engine)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture
@@ -61,41 +55,42 @@ async def running(relay: OutboxRelay, published: Published, engine: Engine, *, w
         await asyncio.wait_for(task, timeout=5)
 
 
-async def test_relay_wakes_on_commit_with_the_poll_far_away(pg_engine: Engine, bus: InMemoryBus) -> None:
+@ON_POSTGRESQL
+async def test_relay_wakes_on_commit_with_the_poll_far_away(engine: Engine, bus: InMemoryBus) -> None:
     published = Published()
     await bus.consume_batches("relay.events", [EVENT], published)
-    relay = OutboxRelay(pg_engine, bus, poll_interval=LONG, listen_poll_interval=LONG)
+    relay = OutboxRelay(engine, bus, poll_interval=LONG, listen_poll_interval=LONG)
     assert relay.listener is not None
 
-    await running(relay, published, pg_engine, within=1.0)
+    await running(relay, published, engine, within=1.0)
 
 
-async def test_relay_polls_when_it_cannot_listen(pg_engine: Engine, bus: InMemoryBus) -> None:
+@ON_POSTGRESQL
+async def test_relay_polls_when_it_cannot_listen(engine: Engine, bus: InMemoryBus) -> None:
     published = Published()
     await bus.consume_batches("relay.events", [EVENT], published)
-    relay = OutboxRelay(pg_engine, bus, poll_interval=0.05, listen_poll_interval=LONG)
+    relay = OutboxRelay(engine, bus, poll_interval=0.05, listen_poll_interval=LONG)
     assert relay.listener is not None
     relay.listener.conninfo = "postgresql://postgres@127.0.0.1:1/nowhere"  # LISTEN never gets through
 
-    await running(relay, published, pg_engine, within=1.0)
+    await running(relay, published, engine, within=1.0)
     assert not relay.listener.listening
 
 
-async def test_relay_polls_on_sqlite(sqlite_url: str, bus: InMemoryBus) -> None:
-    engine = make_engine(sqlite_url)
-    kit_metadata.create_all(engine)
+@ON_SQLITE
+async def test_relay_polls_on_sqlite(engine: Engine, bus: InMemoryBus) -> None:
     published = Published()
     await bus.consume_batches("relay.events", [EVENT], published)
     relay = OutboxRelay(engine, bus, poll_interval=0.05, listen_poll_interval=LONG)
     assert relay.listener is None
 
     await running(relay, published, engine, within=1.0)
-    engine.dispose()
 
 
-def test_migrations_give_an_outbox_without_the_trigger_its_trigger(pg_engine: Engine) -> None:
+@ON_POSTGRESQL
+def test_migrations_give_an_outbox_without_the_trigger_its_trigger(engine: Engine) -> None:
     count = text("SELECT count(*) FROM pg_trigger WHERE tgname = 'outbox_message_notify'")
-    with pg_engine.begin() as conn:
+    with engine.begin() as conn:
         assert conn.execute(count).scalar_one() == 1  # created with the table
         conn.execute(text("DROP TRIGGER outbox_message_notify ON outbox_message"))
         ensure_notify_trigger(conn)
