@@ -14,6 +14,6 @@ class Settings(ComponentSettings):
     port: int = 8009
     smtp_port: int = 8025
     received_limit: int = Field(
-        100_000, ge=1, description="Items each provider keeps for inspection; the oldest are dropped beyond"
+        50_000, ge=1, description="Items each provider keeps for inspection; the oldest are dropped beyond"
     )
     push_token: str = Field(DEV_PUSH_TOKEN, min_length=1, description="Bearer token of the push provider's API")
