@@ -163,7 +163,7 @@ class PushClient:
                 return await self._with_retries(batch, client)
             except (_Retryable, _Refused, httpx.TransportError) as exc:
                 reason = _reason(exc)
-                log.warning("push batch of %d messages failed: %s", len(batch), reason, extra={"client": client})
+                log.warning("push batch of %d messages for %s failed: %s", len(batch), client, reason)
                 return [Delivery(message, error=reason) for message in batch]
 
     async def _with_retries(self, batch: Sequence[PushMessage], client: str) -> list[Delivery]:
