@@ -186,6 +186,9 @@ class PushClient:
 
     async def _pause_while_throttled(self) -> None:
         delay = self._resume_at - time.monotonic()
+        if delay > self.policy.max_throttle_seconds:
+            # Longer than a batch may wait in all (the budget counts the batch's own 429s): it fails now.
+            raise _Throttled("429 throttled", delay)
         if delay > 0:
             await asyncio.sleep(delay)
 

@@ -148,11 +148,22 @@ async def test_a_retry_after_beyond_the_budget_fails_the_batch_at_once(push_url:
     policy = RetryPolicy(attempts=3, backoff_seconds=0.01, max_throttle_seconds=5)
     started = time.monotonic()
     async with PushClient(push_url, TOKEN, batch_size=10, concurrency=1, policy=policy) as client:
-        report = await client.send(messages(20), client="promos")
-    assert time.monotonic() - started < 5
+        report = await client.send(messages(30), client="promos")
+    assert time.monotonic() - started < 5  # the third batch did not wait the second's 100 s either
     assert len(report.accepted) == 10
     assert {delivery.error for delivery in report.failed} == {"throttled by the provider for longer than allowed"}
-    assert [delivery.message.user for delivery in report.failed] == [f"user-{n}" for n in range(10, 20)]
+    assert [delivery.message.user for delivery in report.failed] == [f"user-{n}" for n in range(10, 30)]
+    assert stats(push_url) == {"received": 20, "accepted": 10, "failed": 10}
+
+
+async def test_a_retry_after_within_the_budget_is_waited_whole(push_url: str) -> None:
+    behave(push_url, rate_limit_per_second=0.5)  # Retry-After: 2
+    policy = RetryPolicy(attempts=3, backoff_seconds=0.01, max_throttle_seconds=3)
+    started = time.monotonic()
+    async with PushClient(push_url, TOKEN, batch_size=10, concurrency=1, policy=policy) as client:
+        report = await client.send(messages(20), client="promos")
+    assert len(report.accepted) == 20
+    assert time.monotonic() - started >= 2
 
 
 async def test_a_provider_that_is_down_fails_the_messages_after_bounded_tries(
