@@ -1,50 +1,18 @@
 """Real servers for the gateway's tests: uvicorn in background threads on free loopback ports."""
 
 import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from gateway.config import Settings
-from quintet_shared.http_server import server_options
+from quintet_shared.testing.thread_server import ThreadServer
 
 SECRET = "test-gateway-secret"
 ADMIN_TOKEN = "test-admin-token"
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-
-
-class ThreadServer:
-    """An ASGI app served by uvicorn on 127.0.0.1 in a daemon thread (its own event loop)."""
-
-    def __init__(self, app: Any, **config: Any) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        # Served as `<component> serve` serves (uvloop, the coalescing protocol), unless a test says otherwise.
-        options = {"log_level": "warning", "lifespan": "on", **server_options(), **config}
-        self.server = uvicorn.Server(uvicorn.Config(app, **options))
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
-
-    def start(self) -> "ThreadServer":
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if not self.thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("test server did not start")
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-        self.sock.close()
 
 
 def free_port() -> int:

@@ -9,17 +9,16 @@ through the settings; every loop and every wait is bounded.
 import json
 import select
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import psutil
 import pytest
-import uvicorn
 
 from quintet_shared.http_server import server_options
 from quintet_shared.settings import ComponentSettings
+from quintet_shared.testing.thread_server import ThreadServer
 
 TIMEOUT = 0.5  # the header, body and keep-alive timeouts of the server under test
 WAIT = 5.0  # the longest any socket in these tests waits for anything
@@ -44,7 +43,7 @@ async def app(scope: dict[str, Any], receive: Callable[..., Any], send: Callable
     await send({"type": "http.response.body", "body": body})
 
 
-class Server:
+class Server(ThreadServer):
     def __init__(self, **settings: Any) -> None:
         values = {
             "http_header_timeout_seconds": TIMEOUT,
@@ -52,26 +51,12 @@ class Server:
             "http_keep_alive_seconds": TIMEOUT,
             **settings,
         }
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.address = self.sock.getsockname()
-        config = uvicorn.Config(app, log_level="warning", lifespan="off", **server_options(ComponentSettings(**values)))
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            assert self.thread.is_alive() and time.monotonic() < deadline, "server did not start"
-            time.sleep(0.01)
+        super().__init__(app, lifespan="off", **server_options(ComponentSettings(**values)))
+        self.address = ("127.0.0.1", self.port)
+        self.start()
 
     def connect(self) -> socket.socket:
-        client = socket.create_connection(self.address, timeout=WAIT)
-        return client
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-        self.sock.close()
+        return socket.create_connection(self.address, timeout=WAIT)
 
 
 @pytest.fixture
