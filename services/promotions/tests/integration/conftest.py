@@ -96,7 +96,7 @@ def shop(api: Api) -> dict[str, Any]:
     return {"store": store, "product": product}
 
 
-def promo_body(product_id: int, **changes: Any) -> dict[str, Any]:
+def _promo_body(product_id: int, **changes: Any) -> dict[str, Any]:
     """A promo running at NOW (09:00 to 12:00 UTC) for "New users" within 2 km."""
     body = {
         "product_id": product_id,
@@ -111,6 +111,12 @@ def promo_body(product_id: int, **changes: Any) -> dict[str, Any]:
 @pytest.fixture
 def new_promo(api: Api, shop: dict[str, Any]) -> Any:
     def create(**changes: Any) -> dict[str, Any]:
-        return api.created("/promotions/promos", promo_body(shop["product"]["id"], **changes))
+        return api.created("/promotions/promos", _promo_body(shop["product"]["id"], **changes))
 
     return create
+
+
+@pytest.fixture
+def promo_body() -> Any:
+    """promo_body(product_id, **changes): a promo running at NOW (09:00 to 12:00 UTC) for "New users"."""
+    return _promo_body
