@@ -44,10 +44,17 @@ class Api:
         self.secret = DEFINITION.settings().gateway_secret
 
     def call(
-        self, method: str, target: str, *, client: str = "promos", json: Any = None, **kwargs: Any
+        self,
+        method: str,
+        target: str,
+        *,
+        client: str = "promos",
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+        **kwargs: Any,
     ) -> httpx.Response:
-        headers = signed_headers(self.secret, method=method, target=target, client=client)
-        return self.http.request(method, target, headers=headers, json=json, **kwargs)
+        signed = signed_headers(self.secret, method=method, target=target, client=client)
+        return self.http.request(method, target, headers={**signed, **(headers or {})}, json=json, **kwargs)
 
     def get(self, target: str, **kwargs: Any) -> httpx.Response:
         return self.call("GET", target, **kwargs)
@@ -96,10 +103,10 @@ def shop(api: Api) -> dict[str, Any]:
     return {"store": store, "product": product}
 
 
-def _promo_body(product_id: int, **changes: Any) -> dict[str, Any]:
+def _promo_body(product: int, /, **changes: Any) -> dict[str, Any]:
     """A promo running at NOW (09:00 to 12:00 UTC) for "New users" within 2 km."""
     body = {
-        "product_id": product_id,
+        "product_id": product,
         "promo_price_cents": 59_900,
         "starts_at": "2026-03-02T09:00:00Z",
         "ends_at": "2026-03-02T12:00:00Z",
