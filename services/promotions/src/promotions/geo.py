@@ -24,6 +24,17 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(1.0, max(0.0, a))))
 
 
+def destination(latitude: float, longitude: float, bearing_degrees: float, km: float) -> tuple[float, float]:
+    """The point `km` away along a bearing (clockwise from north): for demo data, benches and tests."""
+    phi, lam, theta = math.radians(latitude), math.radians(longitude), math.radians(bearing_degrees)
+    delta = km / EARTH_RADIUS_KM
+    phi2 = math.asin(math.sin(phi) * math.cos(delta) + math.cos(phi) * math.sin(delta) * math.cos(theta))
+    lam2 = lam + math.atan2(
+        math.sin(theta) * math.sin(delta) * math.cos(phi), math.cos(delta) - math.sin(phi) * math.sin(phi2)
+    )
+    return math.degrees(phi2), (math.degrees(lam2) + 540) % 360 - 180
+
+
 @dataclass(frozen=True, slots=True)
 class BoundingBox:
     """Latitudes `[min_latitude, max_latitude]`, and longitudes in any of `longitude_ranges` (each

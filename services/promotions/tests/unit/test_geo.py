@@ -7,18 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from promotions.geo import EARTH_RADIUS_KM, HALF_CIRCUMFERENCE_KM, bounding_box, distance_km
-
-
-def destination(latitude: float, longitude: float, bearing_degrees: float, km: float) -> tuple[float, float]:
-    """The point `km` away from a start along a bearing (the direct geodesic problem on a sphere)."""
-    phi, lam, theta = math.radians(latitude), math.radians(longitude), math.radians(bearing_degrees)
-    delta = km / EARTH_RADIUS_KM
-    phi2 = math.asin(math.sin(phi) * math.cos(delta) + math.cos(phi) * math.sin(delta) * math.cos(theta))
-    lam2 = lam + math.atan2(
-        math.sin(theta) * math.sin(delta) * math.cos(phi), math.cos(delta) - math.sin(phi) * math.sin(phi2)
-    )
-    return math.degrees(phi2), (math.degrees(lam2) + 540) % 360 - 180
+from promotions.geo import HALF_CIRCUMFERENCE_KM, bounding_box, destination, distance_km
 
 
 def test_known_distances() -> None:
