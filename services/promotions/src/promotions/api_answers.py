@@ -27,3 +27,5 @@ def conflict(description: str) -> Responses:
 
 
 RowId = Annotated[int, Path(description="The row's id (another client's ids are 404)")]
+"""Routes declare it as `{id:int}`: a path segment that is not digits matches no route (404, or 405
+for a method the fixed path beside it lacks: `PATCH /promotions/promos/running`)."""

@@ -48,7 +48,7 @@ def list_products(
 
 
 @router.get(
-    "/promotions/products/{id}",
+    "/promotions/products/{id:int}",
     response_model=ProductPublic,
     responses={**UNSIGNED, **UNKNOWN, **INVALID},
     summary="One product",
@@ -58,7 +58,7 @@ def get_product(id: RowId, client: ClientDep, session: SessionDep) -> ProductPub
 
 
 @router.patch(
-    "/promotions/products/{id}",
+    "/promotions/products/{id:int}",
     response_model=ProductPublic,
     responses={**UNSIGNED, **UNKNOWN, **INVALID},
     summary="Change a product (its regular price stays above the price of its promos not ended)",
@@ -70,7 +70,7 @@ def update_product(id: RowId, data: ProductPatch, client: ClientDep, session: Se
 
 
 @router.delete(
-    "/promotions/products/{id}",
+    "/promotions/products/{id:int}",
     status_code=204,
     response_class=Response,
     responses={**UNSIGNED, **UNKNOWN, **INVALID, **conflict("The product still has promos: `product_has_promos`")},

@@ -66,7 +66,7 @@ def eligible_promos(
 
 
 @router.get(
-    "/promotions/promos/{id}/stats",
+    "/promotions/promos/{id:int}/stats",
     response_model=PromoStats,
     responses={**UNSIGNED, **unknown("promo"), **INVALID},
     summary="A promo's units, live holds, purchases and users notified",

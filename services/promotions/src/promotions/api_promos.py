@@ -51,7 +51,7 @@ def list_promos(
 
 
 @router.get(
-    "/promotions/promos/{id}",
+    "/promotions/promos/{id:int}",
     response_model=PromoPublic,
     responses={**UNSIGNED, **UNKNOWN, **INVALID},
     summary="One promo",
@@ -61,7 +61,7 @@ def get_promo(id: RowId, client: ClientDep, session: SessionDep) -> PromoPublic:
 
 
 @router.patch(
-    "/promotions/promos/{id}",
+    "/promotions/promos/{id:int}",
     response_model=PromoPublic,
     responses={
         **UNSIGNED,
@@ -78,7 +78,7 @@ def update_promo(id: RowId, data: PromoPatch, client: ClientDep, session: Sessio
 
 
 @router.delete(
-    "/promotions/promos/{id}",
+    "/promotions/promos/{id:int}",
     status_code=204,
     response_class=Response,
     responses={**UNSIGNED, **UNKNOWN, **INVALID, **conflict("The promo has purchases: `promo_has_purchases`")},

@@ -49,7 +49,7 @@ def list_segments(
 
 
 @router.get(
-    "/promotions/segments/{id}",
+    "/promotions/segments/{id:int}",
     response_model=SegmentPublic,
     responses={**UNSIGNED, **UNKNOWN, **INVALID},
     summary="One segment",
@@ -59,7 +59,7 @@ def get_segment(id: RowId, client: ClientDep, session: SessionDep) -> SegmentPub
 
 
 @router.patch(
-    "/promotions/segments/{id}",
+    "/promotions/segments/{id:int}",
     response_model=SegmentPublic,
     responses={**UNSIGNED, **UNKNOWN, **INVALID, **DUPLICATE},
     summary="Rename or describe a segment",
@@ -71,7 +71,7 @@ def update_segment(id: RowId, data: SegmentPatch, client: ClientDep, session: Se
 
 
 @router.delete(
-    "/promotions/segments/{id}",
+    "/promotions/segments/{id:int}",
     status_code=204,
     response_class=Response,
     responses={

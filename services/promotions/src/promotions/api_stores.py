@@ -48,7 +48,7 @@ def list_stores(
 
 
 @router.get(
-    "/promotions/stores/{id}",
+    "/promotions/stores/{id:int}",
     response_model=StorePublic,
     responses={**UNSIGNED, **UNKNOWN, **INVALID},
     summary="One store",
@@ -58,7 +58,7 @@ def get_store(id: RowId, client: ClientDep, session: SessionDep) -> StorePublic:
 
 
 @router.patch(
-    "/promotions/stores/{id}",
+    "/promotions/stores/{id:int}",
     response_model=StorePublic,
     responses={**UNSIGNED, **UNKNOWN, **INVALID},
     summary="Change a store's name, location or time zone",
@@ -70,7 +70,7 @@ def update_store(id: RowId, data: StorePatch, client: ClientDep, session: Sessio
 
 
 @router.delete(
-    "/promotions/stores/{id}",
+    "/promotions/stores/{id:int}",
     status_code=204,
     response_class=Response,
     responses={**UNSIGNED, **UNKNOWN, **INVALID, **conflict("The store still has products: `store_has_products`")},

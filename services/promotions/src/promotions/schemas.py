@@ -36,8 +36,12 @@ SegmentName = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[^;\x00-\x1f\x7f]+$"),
     Field(description="Unique per client; no `;` (the profiles CSV separates segments with it)"),
 ]
-Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False, description="Degrees; 0 is a latitude")]
-Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False, description="Degrees; 0 is a longitude")]
+Latitude = Annotated[
+    float, Field(strict=True, ge=-90, le=90, allow_inf_nan=False, description="Degrees; 0 is a latitude")
+]
+Longitude = Annotated[
+    float, Field(strict=True, ge=-180, le=180, allow_inf_nan=False, description="Degrees; 0 is a longitude")
+]
 TimeZone = Annotated[str, Field(max_length=64, examples=["Asia/Almaty"]), AfterValidator(_known_zone)]
 Cents = Annotated[int, Field(strict=True, ge=0, le=MAX_CENTS, description="Integer minor units")]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), Field(examples=["KZT"], description="ISO 4217")]
@@ -50,7 +54,10 @@ class Body(BaseModel):
 
 
 class Patch(Body):
-    """Every field optional; a field sent as null is refused (none of these can be empty)."""
+    """Every field optional; a field sent as null is refused (none of these can be empty). Fields
+    are typed without `| None` and default to None: a left-out field is None (and not in
+    `changes()`), while the document does not offer null as a value, and an error names the field
+    alone rather than each member of a union."""
 
     @field_validator("*", mode="before")
     @classmethod
@@ -71,10 +78,10 @@ class StoreCreate(Body):
 
 
 class StorePatch(Patch):
-    name: Name | None = None
-    latitude: Latitude | None = None
-    longitude: Longitude | None = None
-    timezone: TimeZone | None = None
+    name: Name = None
+    latitude: Latitude = None
+    longitude: Longitude = None
+    timezone: TimeZone = None
 
 
 class StorePublic(BaseModel):
@@ -95,10 +102,10 @@ class ProductCreate(Body):
 
 
 class ProductPatch(Patch):
-    store_id: Id | None = None
-    name: Name | None = None
-    regular_price_cents: Annotated[Cents, Field(ge=1)] | None = None
-    currency: Currency | None = None
+    store_id: Id = None
+    name: Name = None
+    regular_price_cents: Annotated[Cents, Field(ge=1)] = None
+    currency: Currency = None
 
 
 class ProductPublic(BaseModel):
@@ -117,8 +124,8 @@ class SegmentCreate(Body):
 
 
 class SegmentPatch(Patch):
-    name: SegmentName | None = None
-    description: Annotated[str, Field(max_length=1000)] | None = None
+    name: SegmentName = None
+    description: Annotated[str, Field(max_length=1000)] = None
 
 
 class SegmentPublic(BaseModel):

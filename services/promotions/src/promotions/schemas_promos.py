@@ -6,7 +6,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from promotions.geo import HALF_CIRCUMFERENCE_KM
-from promotions.schemas import Body, Cents, Id, Patch, SegmentName, SegmentNames
+from promotions.schemas import Body, Cents, Id, Patch, SegmentName
 from quintet_shared.instants import Instant
 
 MAX_UNITS = 1_000_000_000
@@ -14,6 +14,7 @@ MAX_UNITS = 1_000_000_000
 Radius = Annotated[
     float,
     Field(
+        strict=True,
         gt=0,
         le=round(HALF_CIRCUMFERENCE_KM),
         allow_inf_nan=False,
@@ -37,15 +38,15 @@ class PromoCreate(Body):
 
 
 class PromoPatch(Patch):
-    product_id: Id | None = None
-    promo_price_cents: Cents | None = None
-    starts_at: Instant | None = None
-    ends_at: Instant | None = None
-    segments: SegmentNames | None = None
-    radius_km: Radius | None = None
-    units: Units | None = None
-    per_user_limit: Units | None = None
-    active: Annotated[bool, Field(strict=True)] | None = None
+    product_id: Id = None
+    promo_price_cents: Cents = None
+    starts_at: Instant = None
+    ends_at: Instant = None
+    segments: PromoSegments = None
+    radius_km: Radius = None
+    units: Units = None
+    per_user_limit: Units = None
+    active: Annotated[bool, Field(strict=True)] = None
 
 
 class PromoPublic(BaseModel):

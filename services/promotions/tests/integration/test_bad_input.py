@@ -158,7 +158,16 @@ def test_bad_queries(api: Any) -> None:
         ("/promotions/promos/running?page=x", "page"),
         ("/promotions/promos/eligible", "user"),
         ("/promotions/promos/eligible?user=", "user"),
-        ("/promotions/promos/abc/stats", "id"),
     ]:
         assert_refused(api.get(target), field)
     assert_refused(api.get("/promotions/promos/eligible?user=nobody"), None, status=404)
+    assert_refused(api.get("/promotions/promos/abc/stats"), None, status=404)
+    for method in ("PATCH", "DELETE"):  # the fixed paths beside /promotions/promos/{id} are read-only
+        for fixed in ("running", "eligible"):
+            assert_refused(api.call(method, f"/promotions/promos/{fixed}"), None, status=405)
+
+
+def test_booleans_are_not_numbers(api: Any, shop: dict[str, Any], promo_body: Any) -> None:
+    assert_refused(api.post("/promotions/stores", {**STORE, "longitude": False}), "longitude")
+    assert_refused(api.put("/promotions/profiles/ana", {"latitude": 0.0, "longitude": False}), "longitude")
+    assert_refused(api.post("/promotions/promos", promo_body(shop["product"]["id"], radius_km=True)), "radius_km")

@@ -89,7 +89,8 @@ def test_unknown_ids_are_not_found(api: Any) -> None:
                 assert answer.status_code == 404, (method, resource, id, answer.text)
                 assert answer.headers["content-type"] == "application/problem+json"
             assert api.patch(f"/promotions/{resource}/{id}", {}).status_code == 404
-        assert api.get(f"/promotions/{resource}/abc").status_code == 422
+        assert api.get(f"/promotions/{resource}/abc").status_code == 404  # no route takes it as an id
+        assert api.patch(f"/promotions/{resource}/1.5", {}).status_code == 404
 
 
 def test_a_segment_name_is_unique_per_client(api: Any) -> None:
