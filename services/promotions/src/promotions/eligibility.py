@@ -54,6 +54,8 @@ def eligible_promos(session: Session, *, client: str, user: str, now: datetime) 
         return []
     shares_segment = exists().where(PromoSegment.promo_id == Promo.id, PromoSegment.segment_id.in_(segment_ids))
     candidates = and_(running(client, now), shares_segment)
+    # One box, of the widest radius among the candidates, finds their stores through the index; each
+    # promo's own radius then decides on the exact distance.
     widest = session.execute(select(func.max(Promo.radius_km)).where(candidates)).scalar_one()
     if widest is None:
         return []
