@@ -1,6 +1,7 @@
 """FastAPI dependencies shared by every service's routes."""
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
@@ -25,8 +26,15 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
+def get_now(request: Request) -> datetime:
+    """The runtime clock's time once per request, so that one request sees one instant (and tests
+    move the clock instead of sleeping)."""
+    return get_runtime(request).clock()
+
+
 SessionDep = Annotated[Session, Depends(get_session)]
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+NowDep = Annotated[datetime, Depends(get_now)]
 # Bounded so that the row offset fits a 64-bit integer on every database (beyond: 422, not a 500).
 PageDep = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"1-based page number (max {MAX_PAGE:,})")]
 PageSizeDep = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"Items per page (max {MAX_PAGE_SIZE})")]

@@ -33,6 +33,7 @@ class ProblemDetails(BaseModel):
     status: int
     detail: str
     request_id: str | None = None
+    code: str | None = None  # machine-readable reason, where callers must tell conflicts apart
     errors: list[dict[str, Any]] | None = None
 
 
@@ -44,15 +45,24 @@ def documented_problem(description: str) -> dict[str, Any]:
 
 
 class Problem(Exception):
-    """A domain error a use case raises; the HTTP layer turns it into problem+json."""
+    """A domain error a use case raises; the HTTP layer turns it into problem+json. `code` is a
+    machine-readable reason (`sold_out`, `duplicate_name`) for callers that act on which one it is."""
 
     status: int = 400
     title: str | None = None
 
-    def __init__(self, detail: str, *, status: int | None = None, errors: list[dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        status: int | None = None,
+        errors: list[dict[str, Any]] | None = None,
+        code: str | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.errors = errors
+        self.code = code
         if status is not None:
             self.status = status
 
@@ -66,7 +76,12 @@ class Conflict(Problem):
 
 
 def problem_body(
-    status: int, detail: str, *, title: str | None = None, errors: list[dict[str, Any]] | None = None
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    code: str | None = None,
 ) -> dict[str, Any]:
     phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
     body: dict[str, Any] = {
@@ -76,6 +91,8 @@ def problem_body(
         "detail": detail,
         "request_id": request_id_var.get(),
     }
+    if code:
+        body["code"] = code
     if errors:
         body["errors"] = errors
     return body
@@ -88,9 +105,10 @@ def problem_response(
     title: str | None = None,
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
+    code: str | None = None,
 ) -> JSONResponse:
     return JSONResponse(
-        problem_body(status, detail, title=title, errors=errors),
+        problem_body(status, detail, title=title, errors=errors, code=code),
         status_code=status,
         media_type=PROBLEM_JSON,
         headers=headers,
@@ -105,7 +123,7 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 async def _on_problem(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, Problem)
-    return problem_response(exc.status, exc.detail, title=exc.title, errors=exc.errors)
+    return problem_response(exc.status, exc.detail, title=exc.title, errors=exc.errors, code=exc.code)
 
 
 async def _on_http(request: Request, exc: Exception) -> JSONResponse:

@@ -1,5 +1,11 @@
-"""Promotions routes, served under /promotions/ behind the gateway signature."""
+"""Promotions routes, served under /promotions/ behind the gateway signature: one router per
+resource, joined here. The promo views come before the promo CRUD, whose `/promotions/promos/{id}`
+would otherwise take `running` and `eligible` as an id."""
 
 from fastapi import APIRouter
 
-router = APIRouter(tags=["promotions"])
+from promotions import api_products, api_profiles, api_promo_views, api_promos, api_segments, api_stores
+
+router = APIRouter()
+for part in (api_stores, api_products, api_segments, api_profiles, api_promo_views, api_promos):
+    router.include_router(part.router)
