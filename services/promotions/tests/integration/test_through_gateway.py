@@ -2,15 +2,10 @@
 the gateway reaches a service: over HTTP (distributed mode) and in its process (embedded mode), on
 SQLite and PostgreSQL. Two clients: each sees only its own rows."""
 
-import asyncio
-import socket
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from gateway.config import Settings as GatewaySettings
 from gateway.main import create_app as create_gateway
@@ -20,28 +15,12 @@ from promotions.geo import destination
 from quintet_shared.bus.memory import InMemoryBus
 from quintet_shared.component import create_service_app
 from quintet_shared.db import make_engine
-from quintet_shared.http_server import server_options
 from quintet_shared.migrations import upgrade
 from quintet_shared.runtime import Runtime
 from quintet_shared.settings import DEV_ADMIN_TOKEN
+from quintet_shared.testing.loop_server import serving_in_loop
 
 ALMATY = (43.2380, 76.8829)
-
-
-@asynccontextmanager
-async def serving(app: object) -> AsyncIterator[str]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(app, log_level="warning", lifespan="on", **server_options())  # type: ignore[arg-type]
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 @pytest.mark.parametrize("mode", ["service over HTTP", "service in process"])
@@ -55,7 +34,7 @@ async def test_a_flash_promo_through_the_gateway(mode: str, database_url: str, t
     try:
         async with promotions.router.lifespan_context(promotions):
             if mode == "service over HTTP":
-                async with serving(promotions) as url:
+                async with serving_in_loop(promotions) as url:
                     await _flash_promo(gateway_settings, url)
             else:
                 await _flash_promo(gateway_settings, promotions)
@@ -66,7 +45,7 @@ async def test_a_flash_promo_through_the_gateway(mode: str, database_url: str, t
 
 async def _flash_promo(gateway_settings: GatewaySettings, promotions: object) -> None:
     gateway = create_gateway(gateway_settings, upstreams={"promotions": promotions}, migrate=True)
-    async with serving(gateway) as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
+    async with serving_in_loop(gateway) as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
         shop, rival = await _register(http, "shop"), await _register(http, "rival")
 
         async def created(target: str, body: dict[str, object]) -> dict[str, object]:

@@ -8,25 +8,21 @@ a service: readings served by uvicorn over HTTP (distributed mode) and in the ga
 
 import asyncio
 import json
-import socket
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import quote
 
 import httpx
 import pytest
-import uvicorn
 
 from gateway.config import Settings as GatewaySettings
 from gateway.main import create_app as create_gateway
 from quintet_shared.bus.memory import InMemoryBus
 from quintet_shared.component import create_service_app
 from quintet_shared.db import make_engine
-from quintet_shared.http_server import server_options
 from quintet_shared.migrations import upgrade
 from quintet_shared.runtime import Runtime
 from quintet_shared.settings import DEV_ADMIN_TOKEN
+from quintet_shared.testing.loop_server import serving_in_loop
 from quintet_shared.worker import ComponentWorker
 from readings.component import DEFINITION
 from readings.config import Settings
@@ -39,22 +35,6 @@ AWKWARD = {
     "carriage return": "sp\r1",
     "line feed": "sp\n1",
 }
-
-
-@asynccontextmanager
-async def serving(app: object) -> AsyncIterator[str]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(app, log_level="warning", lifespan="on", **server_options())  # type: ignore[arg-type]
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 @pytest.mark.parametrize("mode", ["service over HTTP", "service in process"])
@@ -76,7 +56,7 @@ async def test_defect_3_awkward_identifiers_read_back_through_the_gateway(
             running = asyncio.create_task(worker.run(stop))
             try:
                 if mode == "service over HTTP":
-                    async with serving(readings) as readings_url:
+                    async with serving_in_loop(readings) as readings_url:
                         await _store_and_read_back(gateway_settings, readings_url)
                 else:
                     await _store_and_read_back(gateway_settings, readings)
@@ -90,7 +70,7 @@ async def test_defect_3_awkward_identifiers_read_back_through_the_gateway(
 
 async def _store_and_read_back(gateway_settings: GatewaySettings, readings: object) -> None:
     gateway = create_gateway(gateway_settings, upstreams={"readings": readings}, migrate=True)
-    async with serving(gateway) as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
+    async with serving_in_loop(gateway) as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
         app_id = await _register_potatoes(http)
         await _upload(http, app_id)
         for case, identifier in AWKWARD.items():
