@@ -13,9 +13,10 @@ from contextlib import AsyncExitStack
 
 import uvicorn
 from fastapi import FastAPI
+from sqlalchemy.engine import Engine
 
 from quintet_platform.components import SANDBOX_PORT_OFFSET, definition, sandbox_provider_urls, service_definitions
-from quintet_platform.demo import ensure_demo_clients, print_demo_clients
+from quintet_platform.demo import ensure_demo_clients, print_demo_clients, seed_demo_data
 from quintet_shared.bus.memory import InMemoryBus
 from quintet_shared.component import ComponentDefinition, create_service_app, database_url
 from quintet_shared.db import make_engine
@@ -55,6 +56,7 @@ async def serve_embedded(*, host: str = "127.0.0.1", port: int = 8000) -> None:
     stop = asyncio.Event()
     async with AsyncExitStack() as stack:
         service_apps: dict[str, FastAPI] = {}
+        engines: dict[str, Engine] = {}
         workers: list[ComponentWorker] = []
         for component in service_definitions():
             settings = component.settings()
@@ -62,6 +64,7 @@ async def serve_embedded(*, host: str = "127.0.0.1", port: int = 8000) -> None:
             app = create_service_app(component, settings, runtime)
             await stack.enter_async_context(app.router.lifespan_context(app))
             service_apps[component.name] = app
+            engines[component.name] = runtime.engine
             workers.append(ComponentWorker(component, settings, runtime))
         gateway_component = definition("gateway")
         gateway_settings = gateway_component.settings()
@@ -71,7 +74,9 @@ async def serve_embedded(*, host: str = "127.0.0.1", port: int = 8000) -> None:
         for worker in workers:
             await worker.start_consumers()
         worker_tasks = [asyncio.create_task(worker.run(stop)) for worker in workers]
-        print_demo_clients(ensure_demo_clients(gateway_runtime.engine, gateway_settings), host=host, port=port)
+        app_ids = ensure_demo_clients(gateway_runtime.engine, gateway_settings)
+        seed_demo_data(engines)
+        print_demo_clients(app_ids, host=host, port=port)
         # The gateway's server faces every client, and holds them to the limits for all the services.
         servers = [
             _server(gateway_app, host, port, gateway_settings),
