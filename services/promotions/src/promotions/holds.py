@@ -206,7 +206,9 @@ def _check_user(session: Session, *, promo: Promo, user: str, now: datetime, bes
 
 
 def _take_unit(session: Session, promo_id: int, now: datetime) -> bool:
-    """Step 1 of models.py's docstring, and once more after step 2 gave expired holds back."""
+    """Step 1 of models.py's docstring, and once more after step 2. Once more even when this
+    transaction gave nothing back: a concurrent one may have just given back more than it took (it
+    held the expired holds' row locks, so its commit came first)."""
     for attempt in range(2):
         taken = session.execute(
             update(Promo)
@@ -216,6 +218,6 @@ def _take_unit(session: Session, promo_id: int, now: datetime) -> bool:
         ).rowcount
         if taken:
             return True
-        if attempt == 0 and give_back_expired(session, promo_id=promo_id, now=now) == 0:
-            return False
+        if attempt == 0:
+            give_back_expired(session, promo_id=promo_id, now=now)
     return False

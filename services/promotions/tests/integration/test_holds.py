@@ -3,6 +3,9 @@ each refusal's `code`, an expired hold's unit held again without a sweeper, 410 
 release, the purchase and its event, the per-user limit, Idempotency-Key replays and tenancy."""
 
 import json
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -10,8 +13,11 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import Session
 
+from promotions import holds
 from promotions.geo import destination
 from promotions.models import Hold, HoldStatus, Promo
+from promotions.schemas_holds import HoldCreate
+from quintet_shared.errors import Conflict
 from quintet_shared.tables import outbox_message
 
 ALMATY = (43.2380, 76.8829)
@@ -347,3 +353,34 @@ def test_hold_seconds_is_a_setting(five_second_holds: None, api: Any, new_promo:
     assert held["expires_at"] == "2026-03-02T10:00:05Z"
     api.clock.advance(timedelta(seconds=5))
     assert code(api.post(f"/promotions/holds/{held['id']}/complete", {"user": "ana"})) == (410, "expired")
+
+
+def test_units_of_expired_holds_come_back_once_to_concurrent_holds(api: Any, new_promo: Any) -> None:
+    """Ten expired holds, thirty holds at once: exactly ten are taken, whichever transaction gives
+    the expired units back (each hold is flipped once; the others wait for it, then take)."""
+    promo = new_promo(units=10)
+    for i in range(40):
+        profile(api, f"user-{i}")
+    for i in range(10):
+        assert hold(api, promo["id"], f"user-{i}").status_code == 201
+    later = api.clock.now + timedelta(seconds=61)
+    start = threading.Barrier(30)
+
+    def take(user: str) -> str:
+        start.wait()
+        with Session(api.engine) as session:
+            try:
+                data = HoldCreate(promo_id=promo["id"], user=user)
+                holds.take_hold(session, client="promos", data=data, key=None, now=later, hold_seconds=60)
+                session.commit()
+                return "held"
+            except Conflict as refused:
+                return refused.code or ""
+
+    with ThreadPoolExecutor(30) as pool:
+        outcomes = Counter(pool.map(take, [f"user-{i}" for i in range(10, 40)]))
+    assert outcomes == {"held": 10, "sold_out": 20}
+    assert stock(api, promo["id"]) == (10, 0)
+    with Session(api.engine) as session:
+        statuses = Counter(session.execute(select(Hold.status).where(Hold.promo_id == promo["id"])).scalars())
+    assert statuses == {HoldStatus.EXPIRED: 10, HoldStatus.HELD: 10}
