@@ -84,7 +84,7 @@ def take_hold(
 
 
 @router.get(
-    "/promotions/holds/{id}",
+    "/promotions/holds/{id:int}",
     response_model=HoldPublic,
     responses={**UNSIGNED, **UNKNOWN, **INVALID},
     summary="A user's hold as it is now (`expired` once past `expires_at`)",
@@ -94,7 +94,7 @@ def get_hold(id: RowId, user: UserQuery, client: ClientDep, session: SessionDep,
 
 
 @router.post(
-    "/promotions/holds/{id}/complete",
+    "/promotions/holds/{id:int}/complete",
     status_code=201,
     response_model=PurchasePublic,
     responses={
@@ -116,7 +116,7 @@ def complete_hold(id: RowId, data: HoldUser, client: ClientDep, session: Session
 
 
 @router.delete(
-    "/promotions/holds/{id}",
+    "/promotions/holds/{id:int}",
     status_code=204,
     response_class=Response,
     responses={**UNSIGNED, **UNKNOWN, **INVALID, **conflict("The hold was completed: `already_completed`")},

@@ -334,10 +334,14 @@ def test_bad_complete_and_release_requests_are_4xx(api: Any, new_promo: Any) -> 
         api.delete(target),
         api.delete(f"{target}?user="),
         api.get(target),
-        api.post("/promotions/holds/abc/complete", {"user": "ana"}),
-        api.delete("/promotions/holds/1.5?user=ana"),
     ):
         assert code(answer)[0] == 422, (answer.request.url, answer.text)
+    for answer in (  # an id that is not digits matches no route
+        api.post("/promotions/holds/abc/complete", {"user": "ana"}),
+        api.delete("/promotions/holds/1.5?user=ana"),
+        api.get("/promotions/holds/-1?user=ana"),
+    ):
+        assert code(answer)[0] == 404, (answer.request.url, answer.text)
     assert api.get(f"{target}?user=ana").json()["status"] == "held"
 
 
