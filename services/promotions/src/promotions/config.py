@@ -12,6 +12,7 @@ class Settings(ComponentSettings):
     model_config = SettingsConfigDict(env_prefix="PROMOTIONS_", extra="ignore", populate_by_name=True)
 
     database_url: str = "sqlite:///./var/promotions.db"
+    hold_seconds: int = Field(60, ge=1, le=86_400, description="How long a hold keeps its unit for its user")
     # The push provider (promotions.push): the sandbox's stand-in unless set to a real one.
     push_url: str = Field("http://127.0.0.1:8009/sandbox/push", description="Base URL of the push provider's API")
     push_token: str = Field(DEV_PUSH_TOKEN, min_length=1, description="Bearer token of the push provider")
