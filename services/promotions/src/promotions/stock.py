@@ -68,8 +68,10 @@ def set_units(session: Session, *, promo: Promo, units: int, now: datetime) -> N
         ).rowcount
         if changed:
             break
-        if attempt == 0 and give_back_expired(session, promo_id=promo.id, now=now) == 0:
-            break
+        if attempt == 0:
+            # Tried again even when nothing came back here: a concurrent hold may just have given
+            # the expired units back itself, and then the counter is already lower.
+            give_back_expired(session, promo_id=promo.id, now=now)
     session.refresh(promo)
     if promo.units != units:
         raise conflict(
