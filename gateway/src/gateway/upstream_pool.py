@@ -29,7 +29,7 @@ class PoolLimits:
     max_connections: int  # per service
     connect_timeout: float  # also bounds the wait for a free connection at the cap
     silence_timeout: float
-    # Below the services' keep-alive (HTTP_KEEP_ALIVE_SECONDS, 5 s): the gateway drops an idle
+    # Below the services' keep-alive (HTTP_KEEP_ALIVE_SECONDS): the gateway drops an idle
     # connection before the service does, and so rarely sends a request down one being closed.
     keepalive: float = 4.0
 

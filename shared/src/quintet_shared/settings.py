@@ -40,7 +40,10 @@ class ComponentSettings(BaseSettings):
     http_max_header_line_bytes: int = Field(8 * 1024, ge=256, validation_alias=_env("HTTP_MAX_HEADER_LINE_BYTES"))
     http_header_timeout_seconds: float = Field(10.0, gt=0, validation_alias=_env("HTTP_HEADER_TIMEOUT_SECONDS"))
     http_body_timeout_seconds: float = Field(30.0, gt=0, validation_alias=_env("HTTP_BODY_TIMEOUT_SECONDS"))
-    http_keep_alive_seconds: float = Field(5.0, gt=0, validation_alias=_env("HTTP_KEEP_ALIVE_SECONDS"))
+    # Longer than the idle time clients keep a connection for reuse (httpx 5 s, aiohttp 15 s, browsers
+    # and load balancers a minute): a server that closes first races their next request on that
+    # connection, which then fails without an answer. nginx's default.
+    http_keep_alive_seconds: float = Field(75.0, gt=0, validation_alias=_env("HTTP_KEEP_ALIVE_SECONDS"))
     http_max_connections: int = Field(1000, ge=1, validation_alias=_env("HTTP_MAX_CONNECTIONS"))
 
     @model_validator(mode="after")

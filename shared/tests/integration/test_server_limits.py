@@ -222,6 +222,20 @@ def test_defect_6_an_idle_connection_is_closed_after_the_keep_alive_time(server:
     silent.close()
 
 
+def test_a_connection_idle_as_long_as_clients_keep_one_is_still_served(serve: Callable[..., Server]) -> None:
+    """httpx keeps an idle connection 5 s for reuse (aiohttp 15 s): a server that closes one at
+    the same moment races the client's next request on it, which then fails without an answer."""
+    default = ComponentSettings.model_fields["http_keep_alive_seconds"].default
+    server = serve(http_keep_alive_seconds=default)
+    client = server.connect()
+    client.sendall(b"GET / HTTP/1.1\r\nhost: test\r\n\r\n")
+    assert status_of(client.recv(65536)) == 200
+    time.sleep(6)  # past httpx's 5 s
+    client.sendall(b"GET / HTTP/1.1\r\nhost: test\r\n\r\n")
+    assert status_of(client.recv(65536)) == 200
+    client.close()
+
+
 def test_defect_6_connections_over_the_cap_are_refused_503(serve: Callable[..., Server]) -> None:
     server = serve(http_max_connections=20, http_keep_alive_seconds=WAIT * 2)
     held = [server.connect() for _ in range(20)]
