@@ -322,3 +322,18 @@ async def test_broker_restart_mid_stream_loses_and_duplicates_nothing(
     assert count(pg_engine, inbox_message) == total
     await eventually(bus.is_ready, within=15)
     assert await bus.dead_letters(QUEUE) == []
+
+
+async def test_a_consumer_whose_queue_is_deleted_comes_back_with_it(
+    rabbit_under_test: BusUnderTest, pg_engine: Engine
+) -> None:
+    deliveries = Deliveries(pg_engine)
+    await rabbit_under_test.consume_batches(QUEUE, [EVENT], deliveries)
+    await rabbit_under_test.delete_queue(QUEUE)
+    # The broker cancels the consumer; its channel reopens, re-declares the queue and consumes again.
+    await eventually(lambda: rabbit_under_test.queue_consumers(QUEUE), within=15)
+    await eventually(rabbit_under_test.bus.is_ready, within=15)
+    sent = new_event("after the queue came back")
+    await rabbit_under_test.bus.publish([sent.outgoing()])
+    await eventually(lambda: count(pg_engine, effect) == 1)
+    assert [envelope.id for envelope in deliveries.seen] == [sent.id]

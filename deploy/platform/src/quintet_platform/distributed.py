@@ -18,7 +18,14 @@ import httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from quintet_platform.components import GATEWAY, SANDBOX, SANDBOX_PORT_OFFSET, SERVICES, all_definitions
+from quintet_platform.components import (
+    GATEWAY,
+    SANDBOX,
+    SANDBOX_PORT_OFFSET,
+    SERVICES,
+    all_definitions,
+    sandbox_provider_urls,
+)
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
@@ -55,6 +62,7 @@ class Plan:
         for component in (*SERVICES, GATEWAY):
             env[f"{component.upper()}_DATABASE_URL"] = self.database_url(component)
         env["GATEWAY_UPSTREAMS"] = ",".join(f"{s}=http://127.0.0.1:{self.port(s)}" for s in SERVICES)
+        env.update(sandbox_provider_urls(self.port(SANDBOX), env))
         return env
 
 

@@ -7,13 +7,14 @@ services' ASGI apps in-process (still signed, still checked); the sandbox listen
 
 import asyncio
 import logging
+import os
 import signal
 from contextlib import AsyncExitStack
 
 import uvicorn
 from fastapi import FastAPI
 
-from quintet_platform.components import SANDBOX_PORT_OFFSET, definition, service_definitions
+from quintet_platform.components import SANDBOX_PORT_OFFSET, definition, sandbox_provider_urls, service_definitions
 from quintet_platform.demo import ensure_demo_clients, print_demo_clients
 from quintet_shared.bus.memory import InMemoryBus
 from quintet_shared.component import ComponentDefinition, create_service_app, database_url
@@ -41,6 +42,8 @@ def _server(app: object, host: str, port: int, settings: ComponentSettings) -> u
 
 
 async def serve_embedded(*, host: str = "127.0.0.1", port: int = 8000) -> None:
+    # The services' settings are read from the environment: their providers are this run's sandbox.
+    os.environ.update(sandbox_provider_urls(port + SANDBOX_PORT_OFFSET, os.environ))
     common = ComponentSettings()
     configure_logging("quintet", level=common.log_level, fmt="text")
     bus = InMemoryBus(

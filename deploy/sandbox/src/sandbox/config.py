@@ -1,8 +1,11 @@
 """Sandbox settings: the common ones (plain names) plus its own, prefixed SANDBOX_."""
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from quintet_shared.settings import ComponentSettings
+
+DEV_PUSH_TOKEN = "dev-push-token-change-me"  # noqa: S105 (public on purpose, like the other dev secrets)
 
 
 class Settings(ComponentSettings):
@@ -10,3 +13,7 @@ class Settings(ComponentSettings):
 
     port: int = 8009
     smtp_port: int = 8025
+    received_limit: int = Field(
+        50_000, ge=1, description="Items each provider keeps for inspection; the oldest are dropped beyond"
+    )
+    push_token: str = Field(DEV_PUSH_TOKEN, min_length=1, description="Bearer token of the push provider's API")

@@ -10,6 +10,7 @@ from quintet_shared.metrics import Metrics
 from quintet_shared.middleware import RequestMiddleware
 from sandbox.config import Settings
 from sandbox.health import health_router
+from sandbox.kit.abort import ConnectionKeeper
 from sandbox.listing import listing_router
 from sandbox.providers import REGISTERED, Provider, ProviderFactory, build_providers
 
@@ -30,6 +31,7 @@ def create_app(
     install_problem_handlers(app)
     metrics = Metrics("sandbox")
     app.add_middleware(RequestMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(ConnectionKeeper)  # outermost of ours: it needs the server's own `receive`
     app.add_route("/metrics", metrics.endpoint(), include_in_schema=False)
     app.include_router(health_router())
     app.include_router(listing_router(built))

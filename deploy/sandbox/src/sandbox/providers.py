@@ -1,46 +1,19 @@
-"""What a provider is, and the one place where providers are registered.
+"""The one place where providers are registered (what a provider is: sandbox.provider).
 
-A provider is built per app by a factory, so its state (messages received, accounts, the SMTP server)
-belongs to that app: two apps in one process, as in tests, never share it.
+Every provider serves, beside its own API, the inspection and fault routes of sandbox.kit.
 """
 
-import re
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-
-from fastapi import APIRouter
+from collections.abc import Sequence
 
 from sandbox.config import Settings
+from sandbox.provider import Hook, Provider, ProviderFactory
+from sandbox.push import push_provider
 
-Hook = Callable[[], Awaitable[None]]
-
-_NAME = re.compile(r"^[a-z][a-z0-9-]*$")
-
-
-@dataclass(frozen=True)
-class Provider:
-    """One stand-in: its routes are mounted under /sandbox/<name>/..., its hooks run with the app."""
-
-    name: str
-    title: str
-    router: APIRouter
-    on_startup: Sequence[Hook] = ()
-    on_shutdown: Sequence[Hook] = ()
-
-    def __post_init__(self) -> None:
-        if not _NAME.match(self.name):
-            raise ValueError(f"provider name {self.name!r} must be a lowercase URL segment")
-
-    @property
-    def prefix(self) -> str:
-        return f"/sandbox/{self.name}"
-
-
-ProviderFactory = Callable[[Settings], Provider]
+__all__ = ["REGISTERED", "Hook", "Provider", "ProviderFactory", "build_providers"]
 
 # The registration point: each provider module exposes a factory and is listed here, e.g.
 # `from sandbox.billing import billing_provider` and then `billing_provider,` in the tuple.
-REGISTERED: tuple[ProviderFactory, ...] = ()
+REGISTERED: tuple[ProviderFactory, ...] = (push_provider,)
 
 
 def build_providers(settings: Settings, factories: Sequence[ProviderFactory]) -> list[Provider]:

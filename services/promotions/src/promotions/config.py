@@ -1,9 +1,27 @@
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from quintet_shared.settings import ComponentSettings
+
+# The sandbox's default push token (SANDBOX_PUSH_TOKEN), so that the platform works out of the box;
+# public, so a prod deployment must set its own.
+DEV_PUSH_TOKEN = "dev-push-token-change-me"  # noqa: S105
 
 
 class Settings(ComponentSettings):
     model_config = SettingsConfigDict(env_prefix="PROMOTIONS_", extra="ignore", populate_by_name=True)
 
     database_url: str = "sqlite:///./var/promotions.db"
+    # The push provider (promotions.push): the sandbox's stand-in unless set to a real one.
+    push_url: str = Field("http://127.0.0.1:8009/sandbox/push", description="Base URL of the push provider's API")
+    push_token: str = Field(DEV_PUSH_TOKEN, min_length=1, description="Bearer token of the push provider")
+    push_batch_size: int = Field(500, ge=1, le=500, description="Messages per request (the provider takes 500)")
+    push_concurrency: int = Field(4, ge=1, le=64, description="Requests in flight at once")
+    push_attempts: int = Field(5, ge=1, le=20, description="Tries of a batch on connection errors and 5xx")
+    push_timeout_seconds: float = Field(10.0, gt=0, description="Connecting, and each wait for the provider")
+    push_max_throttle_seconds: float = Field(
+        60.0, ge=0, description="Longest a batch waits on the provider's 429 Retry-After, in all"
+    )
+
+    def _dev_secrets(self) -> dict[str, str]:
+        return {**super()._dev_secrets(), "push_token": DEV_PUSH_TOKEN}

@@ -3,24 +3,33 @@
 One channel publishes (confirms on, unroutable messages returned as errors) and one channel per
 consumed queue consumes, so a prefetch window and a channel error stay local to one queue. After a
 broker restart the robust connection reconnects and each robust channel re-declares its exchanges
-and queues and re-registers its consumers; the broker-restart contract test holds us to that.
+and queues, and the consumers register again (`bus.rabbit_deliveries`); the broker-restart contract
+test holds us to that.
+
+Messages themselves go through the aiormq channel beneath each robust channel, without aio-pika's
+per-message objects: on a two-core machine that per-message Python is what the broker's speed is
+lost to (bench/events.py).
 """
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from functools import partial
 
 import aio_pika
-from aio_pika.abc import (
-    AbstractExchange,
-    AbstractIncomingMessage,
-    AbstractRobustChannel,
-    AbstractRobustConnection,
-)
+from aio_pika.abc import AbstractExchange, AbstractRobustChannel, AbstractRobustConnection, AbstractRobustQueue
+from pamqp.commands import Basic
 
 from quintet_shared.bus import BatchHandler, Handler, PublishError, Topology
-from quintet_shared.bus.rabbit_batches import BatchConsumer, decoded_or_dead_lettered, settle
+from quintet_shared.bus.rabbit_batches import BatchConsumer
+from quintet_shared.bus.rabbit_deliveries import (
+    Delivery,
+    OnDelivery,
+    QueueConsumer,
+    ack,
+    decoded_or_dead_lettered,
+    requeue,
+)
 from quintet_shared.bus.rabbit_topology import declare_exchanges, declare_queue
 from quintet_shared.busy import failure_level
 from quintet_shared.envelope import Outgoing
@@ -89,8 +98,8 @@ class RabbitBus:
         return all(channel is not None and not channel.is_closed for channel in channels)
 
     async def publish(self, messages: Sequence[Outgoing]) -> None:
-        exchange = self._exchange
-        if exchange is None:
+        publisher, exchange = self._publisher, self._exchange
+        if publisher is None or exchange is None:
             raise PublishError("the bus is not started")
         window = asyncio.Semaphore(self.max_in_flight)
 
@@ -98,7 +107,16 @@ class RabbitBus:
             async with window:
                 # The timeout also covers waiting for a channel that is being reopened.
                 async with asyncio.timeout(self.publish_timeout):
-                    await exchange.publish(_amqp_message(message), message.type, mandatory=True)
+                    channel = await publisher.get_underlay_channel()
+                    confirmation = await channel.basic_publish(
+                        message.body,
+                        exchange=exchange.name,
+                        routing_key=message.type,
+                        properties=_properties(message),
+                        mandatory=True,
+                    )
+                    if not isinstance(confirmation, Basic.Ack):
+                        raise PublishError(f"the broker answered {type(confirmation).__name__}")
 
         # Confirms are awaited concurrently: one at a time caps a relay near a thousand messages a
         # second (MEASURED.md). gather collects every failure rather than stopping at the first.
@@ -123,13 +141,13 @@ class RabbitBus:
         consumer = BatchConsumer(handler, batch_size=batch_size, batch_wait=self.batch_wait)
         consumer.start()
         self._batch_consumers.append(consumer)
-        await self._subscribe(queue, bindings, consumer.on_message, window)
+        await self._subscribe(queue, bindings, consumer.on_delivery, window)
 
     async def _subscribe(
         self,
         queue: str,
         bindings: Sequence[str],
-        callback: Callable[[AbstractIncomingMessage], Awaitable[None]],
+        on_delivery: OnDelivery,
         prefetch: int,
     ) -> None:
         if self._connection is None:
@@ -139,7 +157,8 @@ class RabbitBus:
         amqp_queue = await declare_queue(
             channel, self.topology, queue, delivery_limit=self.delivery_limit, bindings=list(bindings)
         )
-        await amqp_queue.consume(callback)
+        assert isinstance(amqp_queue, AbstractRobustQueue)  # declared on a robust channel
+        await QueueConsumer(channel, amqp_queue, on_delivery).start()
         self._consumers.append(channel)
 
     async def dead_letters(self, queue: str) -> list[bytes]:
@@ -159,26 +178,24 @@ class RabbitBus:
         return bodies
 
 
-def _amqp_message(message: Outgoing) -> aio_pika.Message:
-    return aio_pika.Message(
-        body=message.body,
+def _properties(message: Outgoing) -> Basic.Properties:
+    return Basic.Properties(
         message_id=str(message.message_id),
-        type=message.type,
+        message_type=message.type,
         content_type="application/json",
-        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        delivery_mode=2,  # persistent
     )
 
 
-async def _deliver(handler: Handler, message: AbstractIncomingMessage) -> None:
-    envelope = await decoded_or_dead_lettered(message)
+async def _deliver(handler: Handler, delivery: Delivery) -> None:
+    envelope = await decoded_or_dead_lettered(delivery)
     if envelope is None:
         return
     try:
         await handler(envelope)
     except Exception as exc:
-        # Requeued, the quorum queue counts the delivery and dead-letters it past the limit.
-        extra = {"event_type": envelope.type, "message_id": message.message_id}
+        extra = {"event_type": envelope.type, "message_id": delivery.message_id}
         log.log(failure_level(exc), "handler failed", exc_info=True, extra=extra)  # busy: a warning
-        await settle(message.nack(requeue=True))
+        await requeue(delivery)
         return
-    await settle(message.ack())
+    await ack(delivery)

@@ -1,6 +1,6 @@
 """Consuming a RabbitMQ queue in batches: deliveries gathered, handled together, acked with one frame.
 
-The channel's deliveries go to `on_message`, which only decodes and gathers them; one task takes
+The channel's deliveries go to `on_delivery`, which only decodes and gathers them; one task takes
 them in batches, one batch at a time, so that every delivery tag below a batch's last one is settled
 by then and a single `basic.ack` with `multiple` acknowledges exactly that batch.
 """
@@ -9,18 +9,16 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Awaitable, Sequence
-
-from aio_pika.abc import AbstractIncomingMessage
-from aio_pika.exceptions import ChannelInvalidStateError
+from collections.abc import Sequence
 
 from quintet_shared.bus import BatchHandler
 from quintet_shared.bus.batching import failures_of
-from quintet_shared.envelope import Envelope, InvalidMessage
+from quintet_shared.bus.rabbit_deliveries import Delivery, ack, decoded_or_dead_lettered, requeue
+from quintet_shared.envelope import Envelope
 
 log = logging.getLogger(__name__)
 
-_Delivery = tuple[AbstractIncomingMessage, Envelope]
+_Gathered = tuple[Delivery, Envelope]
 
 
 class BatchConsumer:
@@ -28,7 +26,7 @@ class BatchConsumer:
         self.handler = handler
         self.batch_size = batch_size
         self.batch_wait = batch_wait
-        self._pending: deque[tuple[float, _Delivery]] = deque()
+        self._pending: deque[tuple[float, _Gathered]] = deque()
         self._arrived = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -43,21 +41,21 @@ class BatchConsumer:
             await asyncio.gather(task, return_exceptions=True)
         self._pending.clear()
 
-    async def on_message(self, message: AbstractIncomingMessage) -> None:
+    async def on_delivery(self, delivery: Delivery) -> None:
         """The channel's consumer callback. It never awaits before gathering, so order is kept."""
-        envelope = await decoded_or_dead_lettered(message)
+        envelope = await decoded_or_dead_lettered(delivery)
         if envelope is None:
             return
-        self._pending.append((asyncio.get_running_loop().time(), (message, envelope)))
+        self._pending.append((asyncio.get_running_loop().time(), (delivery, envelope)))
         self._arrived.set()
 
     async def _run(self) -> None:
         while True:
             batch = await self._next_batch()
             failed = await failures_of(self.handler, [envelope for _, envelope in batch])
-            await _settle_batch([message for message, _ in batch], failed)
+            await _settle_batch([delivery for delivery, _ in batch], failed)
 
-    async def _next_batch(self) -> list[_Delivery]:
+    async def _next_batch(self) -> list[_Gathered]:
         """Up to `batch_size` deliveries: those gathered, and those arriving within `batch_wait` of the oldest."""
         while not self._pending:
             self._arrived.clear()
@@ -71,41 +69,14 @@ class BatchConsumer:
         return [self._pending.popleft()[1] for _ in range(min(self.batch_size, len(self._pending)))]
 
 
-async def _settle_batch(messages: Sequence[AbstractIncomingMessage], failed: set[int]) -> None:
+async def _settle_batch(deliveries: Sequence[Delivery], failed: set[int]) -> None:
     if not failed:
         # One ack per channel: after a reconnection a batch may hold deliveries of the old channel
         # too (their acks fail, and the broker has already put them back).
-        last_per_channel = {_channel_of(message): message for message in messages}
-        for channel, message in last_per_channel.items():
-            if channel is not None:
-                await settle(message.ack(multiple=True))
+        last_per_channel = {id(delivery.channel): delivery for delivery in deliveries}
+        for delivery in last_per_channel.values():
+            if not delivery.channel.is_closed:
+                await ack(delivery, multiple=True)
         return
-    for position, message in enumerate(messages):
-        # Requeued, the quorum queue counts the delivery and dead-letters it past the limit.
-        await settle(message.nack(requeue=True) if position in failed else message.ack())
-
-
-def _channel_of(message: AbstractIncomingMessage) -> int | None:
-    try:
-        return id(message.channel)
-    except ChannelInvalidStateError:
-        return None  # closed: nothing can be acked on it any more
-
-
-async def decoded_or_dead_lettered(message: AbstractIncomingMessage) -> Envelope | None:
-    """The message's envelope; None when it is not one, after rejecting it to the dead-letter queue."""
-    try:
-        return Envelope.decode(message.body)
-    except InvalidMessage:
-        log.warning("unparsable message sent to the dead-letter queue", extra={"message_id": message.message_id})
-        await settle(message.reject(requeue=False))
-        return None
-
-
-async def settle(settlement: Awaitable[None]) -> None:
-    # Acks ride on the channel that delivered the message. If it closed meanwhile, the broker has
-    # already put the message back and will deliver it again: the inbox makes that harmless.
-    try:
-        await settlement
-    except Exception:
-        log.warning("could not settle a message; the broker will redeliver it", exc_info=True)
+    for position, delivery in enumerate(deliveries):
+        await (requeue(delivery) if position in failed else ack(delivery))

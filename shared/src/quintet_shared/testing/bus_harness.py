@@ -88,6 +88,24 @@ class BusUnderTest:
             await eventually(arrived, within=within)
         return bodies
 
+    async def delete_queue(self, queue: str) -> None:
+        """Delete `queue` on the broker under its consumers, as an operator's mistake would."""
+        assert self.amqp_url is not None
+        async with await aio_pika.connect(self.amqp_url) as connection:
+            channel = await connection.channel()
+            await channel.queue_delete(self.bus.topology.queue(queue))
+
+    async def queue_consumers(self, queue: str) -> int:
+        """How many consumers the broker counts on `queue` (0 when it does not exist)."""
+        assert self.amqp_url is not None
+        async with await aio_pika.connect(self.amqp_url) as connection:
+            channel = await connection.channel()
+            try:
+                declared = await channel.declare_queue(self.bus.topology.queue(queue), passive=True)
+            except aio_pika.exceptions.ChannelNotFoundEntity:
+                return 0
+            return declared.declaration_result.consumer_count or 0
+
     async def restart_broker(self) -> None:
         """Stop and start the local broker's application, as an operator's restart would."""
         if self.amqp_url is None or urlsplit(self.amqp_url).hostname not in {"127.0.0.1", "localhost"}:
