@@ -9,11 +9,15 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlmodel import Session
 
+from promotions.config import Settings
 from promotions.geo import destination
 from promotions.models import Notification
-from promotions.notifications import SEND_LEASE
+from promotions.notifications import SEND_LEASE, record_run
+from promotions.notify_delivery import deliver
 from promotions.notify_schedule import ENDED_ERROR
 from quintet_shared.clock import FakeClock
+
+from .conftest import Worker
 
 ALMATY = (43.2380, 76.8829)  # the shop's store (conftest)
 HOUR = timedelta(hours=1)
@@ -416,3 +420,42 @@ async def test_another_clients_promo_reaches_only_its_own_profiles(
     api.created("/promotions/promos", body, **other)
     await worker.step()
     assert [(item["client"], item["user"]) for item in push.received()] == [("others", "theirs")]
+
+
+async def test_two_replicas_ticking_at_once_start_one_run(
+    api: Any, shop: dict[str, Any], push: Any, worker: Any, engine: Any, clock: FakeClock
+) -> None:
+    users = [f"user-{n:02d}" for n in range(30)]
+    for n, user in enumerate(users):
+        put_profile(api, user, near(1, n * 12))
+    promo_at(api, shop, clock, HOUR)
+    other = Worker(engine, clock)
+    await other.start()
+    try:
+        clock.advance(HOUR)
+        await asyncio.gather(worker.step(), other.step())
+        await asyncio.gather(worker.step(), other.step())
+    finally:
+        await other.close()
+    assert push.users() == users
+    assert [job["kind"] for job in worker.jobs()] == ["promo_notifications"]
+
+
+async def test_two_sends_of_one_run_at_once_split_the_rows(
+    api: Any, shop: dict[str, Any], push: Any, engine: Any, clock: FakeClock, monkeypatch: Any
+) -> None:
+    """A run's job delivered twice at once (a redelivery while the first still runs): each claim
+    takes rows the other does not hold, so each user is sent one message."""
+    monkeypatch.setenv("PROMOTIONS_PUSH_BATCH_SIZE", "10")
+    users = [f"user-{n:02d}" for n in range(60)]
+    for n, user in enumerate(users):
+        put_profile(api, user, near(1, n * 6))
+    promo = promo_at(api, shop, clock, timedelta(0))
+    with Session(engine) as session:
+        assert record_run(session, client="promos", promo_id=promo["id"], now=clock.now).recorded == 60  # type: ignore[union-attr]
+        session.commit()
+    runs = [deliver(engine, Settings(), client="promos", clock=clock, promo_id=promo["id"]) for _ in range(2)]
+    counts = await asyncio.gather(*runs)
+    assert sum(count.sent for count in counts) == 60
+    assert push.users() == users
+    assert push.stats()["received"] == 60
