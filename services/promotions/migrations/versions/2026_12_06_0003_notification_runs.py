@@ -1,5 +1,5 @@
 """Notification runs: when each promo's run is due (`notify_plan`) and when a pending notification
-may be sent again (`notification.next_attempt_at`, with the index the retries read).
+may be sent again (`notification.next_attempt_at`, with the partial index of pending rows the retries read).
 
 Revision ID: promotions_0003_notify
 Revises: promotions_0002
@@ -37,11 +37,17 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("next_attempt_at", quintet_shared.types.UTCDateTime(timezone=True), nullable=True)
         )
-        batch_op.create_index("ix_notification_status_next_attempt_at", ["status", "next_attempt_at"], unique=False)
+        batch_op.create_index(
+            "ix_notification_pending_next_attempt_at",
+            ["next_attempt_at"],
+            unique=False,
+            postgresql_where=sa.text("status = 'pending'"),
+            sqlite_where=sa.text("status = 'pending'"),
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("notification", schema=None) as batch_op:
-        batch_op.drop_index("ix_notification_status_next_attempt_at")
+        batch_op.drop_index("ix_notification_pending_next_attempt_at")
         batch_op.drop_column("next_attempt_at")
     op.drop_table("notify_plan")

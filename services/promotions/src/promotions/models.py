@@ -72,6 +72,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlmodel import Field
 
@@ -241,7 +242,13 @@ class Notification(PromotionsModel, table=True):
         UniqueConstraint("client", "promo_id", "user"),
         UniqueConstraint("client", "user", "day"),
         Index("ix_notification_promo_id_status", "promo_id", "status"),
-        Index("ix_notification_status_next_attempt_at", "status", "next_attempt_at"),  # the retries due
+        # The retries due: pending rows only, so a sent row leaves the index (and costs it no entry).
+        Index(
+            "ix_notification_pending_next_attempt_at",
+            "next_attempt_at",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
     )
     id: int | None = Field(
         default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
