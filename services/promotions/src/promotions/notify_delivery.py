@@ -1,15 +1,17 @@
-"""Sending recorded notifications: claim a chunk, push it in batches, record each batch's outcome.
+"""Sending recorded notifications: take a chunk, push it in batches, record each batch's outcome.
 
-- Claim: one UPDATE takes up to `CLAIM_CHUNK` pending rows (on PostgreSQL `FOR UPDATE SKIP LOCKED`
-  of the notification rows only, so replicas split the work and holds on the promo row never wait),
-  counts a round on each and holds them off the retries for `SEND_LEASE`. A run claims its own rows
-  (never tried yet) whenever it runs; the retries claim rows whose `next_attempt_at` has come. Only
-  rows of promos on sale now are claimed: a deactivated or sold-out promo's rows wait, an ended
-  promo's are failed by the retry schedule.
+- Take: a run reads its own rows, those never tried yet (`attempts` 0), in chunks of `CHUNK` by id:
+  its INSERT already kept them from the retries for `SEND_LEASE`, so reading costs no write. The
+  retries claim rows whose `next_attempt_at` has come with one UPDATE that holds them off for the
+  lease (on PostgreSQL `FOR UPDATE SKIP LOCKED` of the notification rows only, so replicas split the
+  work and the holds on the promo row never wait). Only rows of promos on sale now are taken: a
+  deactivated or sold-out promo's rows wait, an ended promo's are failed by the retry schedule. Two
+  sends of one row (a duplicate run, a lease outlived) are harmless: the provider delivers an id once.
 - Push: batches of the push client's size, a few in flight (PushClient), each batch recorded as soon
   as it is answered, so `notified` in the promo's stats moves during a run.
-- Record: accepted → `sent`; failed → `pending` again after a backoff (`PROMOTIONS_NOTIFY_RETRY_SECONDS`,
-  doubled each round), or `failed` after `PROMOTIONS_NOTIFY_ATTEMPTS` rounds.
+- Record: each round counts an attempt; accepted → `sent`; failed → `pending` again after a backoff
+  (`PROMOTIONS_NOTIFY_RETRY_SECONDS`, doubled each round), or `failed` after
+  `PROMOTIONS_NOTIFY_ATTEMPTS` rounds.
 """
 
 import asyncio
@@ -19,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -34,7 +36,7 @@ from quintet_shared.db import session_scope
 
 log = logging.getLogger(__name__)
 
-CLAIM_CHUNK = 10_000  # rows claimed at a time: bounded memory, however large the audience
+CHUNK = 10_000  # rows taken at a time: bounded memory, however large the audience
 MAX_BACKOFF = timedelta(hours=1)
 PENDING, SENT, FAILED = NotificationStatus.PENDING.value, NotificationStatus.SENT.value, NotificationStatus.FAILED.value
 
@@ -44,7 +46,7 @@ class Claimed:
     id: int
     promo_id: int
     user: str
-    attempts: int  # rounds, this one included
+    attempts: int  # rounds before this one
 
 
 @dataclass
@@ -65,11 +67,13 @@ async def deliver(
     retry is due (None). Returns what became of them."""
     counts = DeliveryCounts()
     contents: dict[int, PromoContent] = {}
+    after = 0
     async with PushClient.from_settings(settings) as push:
         while True:
-            chunk = await asyncio.to_thread(_claim_chunk, engine, client, clock(), promo_id, contents)
+            chunk = await asyncio.to_thread(_take_chunk, engine, client, clock(), promo_id, after, contents)
             if not chunk:
                 return counts
+            after = chunk[-1].id
             size = push.batch_size
             batches = [chunk[start : start + size] for start in range(0, len(chunk), size)]
             await asyncio.gather(
@@ -77,19 +81,35 @@ async def deliver(
             )
 
 
-def claim(session: Session, *, client: str, now: datetime, promo_id: int | None, limit: int) -> list[Claimed]:
-    """Take up to `limit` pending rows for a round of sending (see the module's docstring)."""
-    if promo_id is None:
-        due = Notification.next_attempt_at <= now
-    else:
-        due = and_(
+def run_rows(session: Session, *, client: str, now: datetime, promo_id: int, after: int, limit: int) -> list[Claimed]:
+    """A run's rows never tried yet, by id after `after` (see the module's docstring)."""
+    rows = session.execute(
+        select(Notification.id, Notification.promo_id, Notification.user, Notification.attempts)
+        .join(Promo, Promo.id == Notification.promo_id)
+        .where(
             Notification.promo_id == promo_id,
-            or_(Notification.attempts == 0, Notification.next_attempt_at <= now),
+            Notification.status == PENDING,
+            Notification.attempts == 0,
+            Notification.id > after,
+            running(client, now),
         )
+        .order_by(Notification.id)
+        .limit(limit)
+    ).all()
+    return [Claimed(*row) for row in rows]
+
+
+def claim_due(session: Session, *, client: str, now: datetime, limit: int) -> list[Claimed]:
+    """Take up to `limit` rows whose retry is due, holding them off the other senders for the lease."""
     ids = (
         select(Notification.id)
         .join(Promo, Promo.id == Notification.promo_id)
-        .where(Notification.client == client, Notification.status == PENDING, due, running(client, now))
+        .where(
+            Notification.client == client,
+            Notification.status == PENDING,
+            Notification.next_attempt_at <= now,
+            running(client, now),
+        )
         .order_by(Notification.id)
         .limit(limit)
         .with_for_update(skip_locked=True, of=Notification)
@@ -97,7 +117,7 @@ def claim(session: Session, *, client: str, now: datetime, promo_id: int | None,
     rows = session.execute(
         update(Notification)
         .where(Notification.id.in_(ids.scalar_subquery()))
-        .values(attempts=Notification.attempts + 1, next_attempt_at=now + SEND_LEASE)
+        .values(next_attempt_at=now + SEND_LEASE)
         .returning(Notification.id, Notification.promo_id, Notification.user, Notification.attempts)
         .execution_options(synchronize_session=False)
     ).all()
@@ -107,20 +127,22 @@ def claim(session: Session, *, client: str, now: datetime, promo_id: int | None,
 def record_outcome(
     session: Session, *, sent: Sequence[int], failed: Sequence[tuple[Claimed, str]], now: datetime, settings: Settings
 ) -> tuple[int, int]:
-    """Mark `sent` rows sent and schedule (or give up) the `failed` ones; (retrying, failed) counts."""
+    """Count a round on each row; mark `sent` rows sent and schedule (or give up) the `failed` ones;
+    (retrying, failed) counts."""
+    pending = Notification.status == PENDING
     if sent:
         session.execute(
             update(Notification)
-            .where(Notification.id.in_(sent), Notification.status == PENDING)
-            .values(status=SENT, sent_at=now, next_attempt_at=None, last_error=None)
+            .where(Notification.id.in_(sent), pending)
+            .values(status=SENT, attempts=Notification.attempts + 1, sent_at=now, next_attempt_at=None, last_error=None)
             .execution_options(synchronize_session=False)
         )
     by_round: dict[tuple[int, str], list[int]] = {}
     for claimed, error in failed:
-        by_round.setdefault((claimed.attempts, error[:500]), []).append(claimed.id)
+        by_round.setdefault((claimed.attempts + 1, error[:500]), []).append(claimed.id)
     retrying = gave_up = 0
     for (attempts, error), ids in by_round.items():
-        values: dict[str, Any] = {"last_error": error}
+        values: dict[str, Any] = {"attempts": attempts, "last_error": error}
         if attempts >= settings.notify_attempts:
             values.update(status=FAILED, next_attempt_at=None)
             gave_up += len(ids)
@@ -129,7 +151,7 @@ def record_outcome(
             retrying += len(ids)
         session.execute(
             update(Notification)
-            .where(Notification.id.in_(ids), Notification.status == PENDING)
+            .where(Notification.id.in_(ids), pending)
             .values(**values)
             .execution_options(synchronize_session=False)
         )
@@ -141,11 +163,14 @@ def backoff(settings: Settings, attempts: int) -> timedelta:
     return min(MAX_BACKOFF, timedelta(seconds=settings.notify_retry_seconds * 2 ** (attempts - 1)))
 
 
-def _claim_chunk(
-    engine: Engine, client: str, now: datetime, promo_id: int | None, contents: dict[int, PromoContent]
+def _take_chunk(
+    engine: Engine, client: str, now: datetime, promo_id: int | None, after: int, contents: dict[int, PromoContent]
 ) -> list[Claimed]:
     with session_scope(engine) as session:
-        chunk = claim(session, client=client, now=now, promo_id=promo_id, limit=CLAIM_CHUNK)
+        if promo_id is None:
+            chunk = claim_due(session, client=client, now=now, limit=CHUNK)
+        else:
+            chunk = run_rows(session, client=client, now=now, promo_id=promo_id, after=after, limit=CHUNK)
         missing = {claimed.promo_id for claimed in chunk} - contents.keys()
         if missing:
             rows = session.execute(

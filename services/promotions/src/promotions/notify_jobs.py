@@ -5,6 +5,7 @@ holds, and the provider delivers a notification id once.
 """
 
 import asyncio
+import time
 
 from promotions.config import Settings
 from promotions.notifications import record_run
@@ -16,12 +17,22 @@ from quintet_shared.jobs import JobContext, JobOutcome
 def run_promo_notifications(ctx: JobContext) -> JobOutcome:
     """A promo's run: record its notifications now, then send them."""
     promo_id = int(ctx.payload["promo_id"])
+    started = time.perf_counter()
     with session_scope(ctx.engine) as session:
         record = record_run(session, client=ctx.client, promo_id=promo_id, now=ctx.clock())
     if record is None:
         return JobOutcome(result={"promo_id": promo_id, "on_sale": False, "recorded": 0})
+    recorded_at = time.perf_counter()
     counts = asyncio.run(deliver(ctx.engine, _settings(), client=ctx.client, clock=ctx.clock, promo_id=promo_id))
-    return JobOutcome(result={"promo_id": promo_id, "on_sale": True, "recorded": record.recorded, **counts.as_result()})
+    result = {
+        "promo_id": promo_id,
+        "on_sale": True,
+        "recorded": record.recorded,
+        **counts.as_result(),
+        "record_seconds": round(recorded_at - started, 3),
+        "send_seconds": round(time.perf_counter() - recorded_at, 3),
+    }
+    return JobOutcome(result=result)
 
 
 def run_notification_retries(ctx: JobContext) -> JobOutcome:
