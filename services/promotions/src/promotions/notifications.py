@@ -15,11 +15,16 @@
    under concurrent runs too. The candidates come from the indexed bounding box
    (eligibility.profiles_in_reach) and the exact distance is computed in SQL on them only (geo_sql).
    The first run of a promo publishes `promotions.promo.started` in the same transaction.
-3. Sending (notify_delivery.py): the job claims the run's rows, pushes them in batches of up to 500
-   (a few at once; 429s slow it down), and records each batch's outcome: accepted → `sent`; failed →
-   retried later by a periodic schedule with backoff, `failed` after `PROMOTIONS_NOTIFY_ATTEMPTS`
-   rounds. A notification's id is its idempotency key at the provider, so a row sent twice (an answer
-   lost, a claim that outlived its lease) is delivered once.
+3. Sending (notify_delivery.py): the job reads the rows its run recorded (kept from the retries for
+   `SEND_LEASE` by the INSERT itself), pushes them in batches of up to 500 (a few at once; 429s slow
+   it down), and records each batch's outcome: accepted → `sent`; failed → retried later by a
+   periodic schedule with backoff, `failed` after `PROMOTIONS_NOTIFY_ATTEMPTS` rounds or once the
+   promo has ended. A notification's id is its idempotency key at the provider, so a row sent twice
+   (an outcome never recorded, a duplicate run, a lease outlived) is delivered once.
+
+Exact distance: computed in SQL on the bounding box's candidates (geo_sql), so that selecting and
+recording are one statement with no round trip of candidates through Python; PostgreSQL evaluates
+geo.distance_km's formula itself, SQLite calls geo.distance_km through a registered function.
 """
 
 from dataclasses import dataclass

@@ -2,6 +2,7 @@
 scheduler, relay and job runner on a fake clock, pushing to the sandbox's real push provider."""
 
 import asyncio
+import random
 import time
 from datetime import timedelta
 from typing import Any
@@ -10,6 +11,7 @@ from sqlalchemy import select, update
 from sqlmodel import Session
 
 from promotions.config import Settings
+from promotions.eligibility import eligible_profiles
 from promotions.geo import destination
 from promotions.models import Notification
 from promotions.notifications import SEND_LEASE, record_run
@@ -461,3 +463,19 @@ async def test_two_sends_of_one_run_at_once_deliver_each_user_once(
     assert push.users() == users
     assert push.stats()["received"] == 60
     assert {(row.status, row.attempts) for row in notifications(api)} == {("sent", 1)}
+
+
+def test_the_run_records_exactly_the_users_eligibility_finds(api: Any, shop: dict[str, Any], clock: FakeClock) -> None:
+    """The run's SQL distance (inline on PostgreSQL, a registered function on SQLite) agrees with
+    eligibility.eligible_profiles (Python) on 300 users scattered around the radius's edge."""
+    rng = random.Random(5)
+    for n in range(300):
+        segments = rng.choice([["New users"], ["Frequent buyers"], ["New users", "Frequent buyers"]])
+        put_profile(api, f"user-{n:03d}", near(rng.uniform(0, 4), rng.uniform(0, 360)), segments)
+    promo = promo_at(api, shop, clock, -HOUR, radius_km=2.5)
+    with Session(api.engine) as session:
+        expected = {profile.user for profile in eligible_profiles(session, client="promos", promo_id=promo["id"])}
+        record = record_run(session, client="promos", promo_id=promo["id"], now=clock.now)
+        session.commit()
+    assert record is not None and record.recorded == len(expected) > 50
+    assert {row.user for row in notifications(api)} == expected
