@@ -47,6 +47,7 @@ bench: setup
 	$(BIN)/python bench/readings_ingest.py
 	$(BIN)/python bench/admin.py
 	$(BIN)/python bench/events.py
+	$(BIN)/python bench/promotions_notify.py
 
 clean:
 	rm -rf $(VENV) var

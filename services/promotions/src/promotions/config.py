@@ -24,5 +24,11 @@ class Settings(ComponentSettings):
         60.0, ge=0, description="Longest a batch waits on the provider's 429 Retry-After, in all"
     )
 
+    # Notification runs (promotions.notifications): rounds of sending one notification, then failed.
+    notify_attempts: int = Field(5, ge=1, le=20, description="Rounds a notification is sent in before it fails")
+    notify_retry_seconds: float = Field(
+        30.0, gt=0, description="Wait before a failed notification's second round; doubled after each round"
+    )
+
     def _dev_secrets(self) -> dict[str, str]:
         return {**super()._dev_secrets(), "push_token": DEV_PUSH_TOKEN}

@@ -51,8 +51,11 @@ idempotency_key) and answers it instead of taking a second unit; keys are option
 distinct in a unique index on both databases).
 
 Notifications: one row per (client, promo, user), and at most one per (client, user, day), where
-`day` is the store's local date at the promo's start: the unique index is what makes "once a day"
-hold under concurrent runs, not a check in code.
+`day` is the store's local date when the promo's notification run records it (its start, or the
+moment an edit re-runs it): the unique indexes are what make "once per promo" and "once a day" hold
+under concurrent runs, not a check in code. A row is recorded `pending` before it is pushed and is
+pushed with its id as the provider's idempotency key, so it is delivered once however often it is
+sent; `next_attempt_at` is when it may next be sent (the notification design is in notifications.py).
 """
 
 from datetime import date, datetime
@@ -69,6 +72,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlmodel import Field
 
@@ -238,6 +242,13 @@ class Notification(PromotionsModel, table=True):
         UniqueConstraint("client", "promo_id", "user"),
         UniqueConstraint("client", "user", "day"),
         Index("ix_notification_promo_id_status", "promo_id", "status"),
+        # The retries due: pending rows only, so a sent row leaves the index (and costs it no entry).
+        Index(
+            "ix_notification_pending_next_attempt_at",
+            "next_attempt_at",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
     )
     id: int | None = Field(
         default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -251,3 +262,19 @@ class Notification(PromotionsModel, table=True):
     last_error: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # While pending: when it may be sent (again); a send in progress holds it off until then.
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class NotifyPlan(PromotionsModel, table=True):
+    """When a promo's notification run is due (notify_schedule.py): the key of the one scheduled
+    task that may start it, and when a run first started (`promotions.promo.started`)."""
+
+    __tablename__ = "notify_plan"
+    promo_id: int = Field(sa_column=Column(Integer, ForeignKey("promo.id", ondelete="CASCADE"), primary_key=True))
+    client: str = Field(max_length=64)
+    task_key: str | None = Field(default=None, max_length=200)  # NULL: no run due
+    due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # the first run
+    runs: int = 0
+    recorded: int = 0  # notifications the runs recorded, in all

@@ -7,6 +7,7 @@ product changes), segments that exist (422 listing the unknown ones), the produc
 caller's (422 on `product_id`). `units` never drops below what is sold or held (409
 `units_below_taken`). A promo with purchases is not deleted (409 `promo_has_purchases`): deactivate
 it instead (`active: false`); deleting one without purchases takes its holds and notifications along.
+Creating a promo, and a PATCH of its audience or time, plans its notification run (notify_schedule).
 """
 
 from collections import defaultdict
@@ -16,7 +17,7 @@ from datetime import datetime
 from sqlalchemy import delete, exists, func, insert, select
 from sqlmodel import Session
 
-from promotions import segments
+from promotions import notify_schedule, segments
 from promotions.models import Product, Promo, PromoSegment, Purchase, Segment
 from promotions.problems import conflict, get_owned, invalid, owned_in_body
 from promotions.schemas_promos import PromoCreate, PromoPatch, PromoPublic
@@ -33,12 +34,14 @@ def create_promo(session: Session, *, client: str, data: PromoCreate, now: datet
     session.add(promo)
     session.flush()
     _link_segments(session, promo, segment_ids.values())
+    notify_schedule.plan_run(session, promo=promo, now=now)
     return promo
 
 
 def update_promo(session: Session, *, client: str, id: int, data: PromoPatch, now: datetime) -> Promo:
     promo = get_owned(session, Promo, client=client, id=id, what="Promo")
     changes = data.changes()
+    replan = bool(notify_schedule.REPLANNED_BY & changes.keys())
     if "product_id" in changes:
         product = owned_in_body(
             session, Product, client=client, id=changes["product_id"], field="product_id", what="product"
@@ -60,6 +63,8 @@ def update_promo(session: Session, *, client: str, id: int, data: PromoPatch, no
         setattr(promo, name, value)
     promo.updated_at = now
     session.flush()
+    if replan:
+        notify_schedule.plan_run(session, promo=promo, now=now)
     return promo
 
 
