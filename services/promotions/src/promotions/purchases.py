@@ -12,11 +12,12 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlmodel import Session
 
+from promotions.events import PURCHASE_COMPLETED, PurchaseCompleted
 from promotions.holds import find_hold
 from promotions.models import Hold, HoldStatus, Product, Profile, Promo, Purchase, Store
 from promotions.problems import conflict
 from promotions.schemas import MAX_ID
-from promotions.schemas_holds import PURCHASE_COMPLETED, PurchaseCompleted, PurchasePublic
+from promotions.schemas_holds import PurchasePublic
 from quintet_shared.envelope import Envelope
 from quintet_shared.errors import NotFound, Problem
 from quintet_shared.outbox import add_event

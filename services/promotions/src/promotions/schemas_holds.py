@@ -1,4 +1,4 @@
-"""What the holds API reads and answers, and the event a purchase publishes (this service owns it)."""
+"""What the holds API reads and answers."""
 
 from datetime import datetime
 from typing import Annotated, Literal
@@ -6,8 +6,6 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, StringConstraints
 
 from promotions.schemas import Body, Id
-
-PURCHASE_COMPLETED = "promotions.purchase.completed"
 
 UserRef = Annotated[
     str,
@@ -51,21 +49,5 @@ class PurchasePublic(BaseModel):
     promo_id: int
     user: str
     amount_cents: int = Field(description="The promo price when the purchase was completed")
-    currency: str
-    completed_at: datetime
-
-
-class PurchaseCompleted(BaseModel):
-    """`promotions.purchase.completed`: a hold became a purchase; written in the purchase's transaction."""
-
-    purchase_id: int
-    promo_id: int
-    store_id: int
-    store_name: str
-    product_id: int
-    product_name: str
-    user: str
-    email: str | None = Field(description="The user's profile email, if the profile has one")
-    amount_cents: int
     currency: str
     completed_at: datetime

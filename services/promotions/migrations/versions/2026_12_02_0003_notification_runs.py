@@ -3,7 +3,7 @@ may be sent again (`notification.next_attempt_at`, with the partial index of pen
 
 Revision ID: promotions_0003_notify
 Revises: promotions_0002
-Create Date: 2026-12-06
+Create Date: 2026-12-02
 """
 
 import sqlalchemy as sa
