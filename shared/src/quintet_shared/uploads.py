@@ -17,6 +17,7 @@ from sqlmodel import Session
 from quintet_shared.errors import Problem
 
 CHUNK_BYTES = 1024 * 1024
+MULTIPART_OVERHEAD = 64 * 1024  # boundaries, part headers and small fields around the file in a multipart body
 
 
 class UploadTooLarge(Problem):

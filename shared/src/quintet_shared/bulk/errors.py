@@ -13,7 +13,11 @@ full parse. Nothing of it lands; the reason names the cap and the line reached."
 
 class FileUnusable(ValueError):
     """The file as a whole cannot be read (empty, binary, not the format at all, too many bad rows):
-    nothing of it lands."""
+    nothing of it lands. `line` is where that was found, when one line is to blame (a missing header)."""
+
+    def __init__(self, message: str, *, line: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,8 +22,11 @@ def dialect(session: Session) -> str:
 
 
 def copy_text(value: str) -> str:
-    """A text value as one field of a COPY text row (its tab, line-end and backslash escaped)."""
-    return value.translate(_COPY_ESCAPES)
+    """A text value as one field of a COPY text row (its tab, line-end and backslash escaped). The
+    usual value has none of them: four searches cost a tenth of one `translate`."""
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return value.translate(_COPY_ESCAPES)
+    return value
 
 
 def create_temp_table(session: Session, name: str, columns: str) -> None:
