@@ -121,7 +121,7 @@ class ChunkBuilder:
             email = COPY_NULL if email is None else copy_text(email)
             rows[user] = f"{line}\t{copy_text(user)}\t{email}\t{written}\t{segments}\n"
         else:
-            rows[user] = (line, user, email, latitude, longitude, json.dumps(ids))
+            rows[user] = (line, user, email, latitude, longitude, json.dumps(ids, separators=(",", ":")))
         self.counts.good += 1
         if len(rows) == size:
             self.counts.repeated += 1
@@ -169,8 +169,8 @@ def import_profiles(
                 errors.add(item.line, item.message)  # type: ignore[union-attr]
         builder.cut()
 
-    def land(chunk: Chunk, floor: int) -> None:
-        sql.land_chunk(session, client=client, now=now, first=chunk.first, last=chunk.last, floor=floor)
+    def land(chunk: Chunk) -> None:
+        sql.land_chunk(session, client=client, now=now, first=chunk.first, last=chunk.last)
 
     if postgres:
         landing = session.begin_nested()  # strict mode rolls back to here
@@ -178,7 +178,7 @@ def import_profiles(
             for chunk in chunks:
                 sql.empty_rows(session)
                 copy_rows(session, sql.ROWS, sql.ROW_COLUMNS, chunk.rows)
-                land(chunk, 0)
+                land(chunk)
     else:
         staged: list[Chunk] = []
         with chunks_from_thread(produce, name=PARSER_THREAD) as chunks:
@@ -188,9 +188,8 @@ def import_profiles(
         source.sha256()  # the rest of the file is read now: no progress report waits on the lock
         hold_write_lock(session, "profile")
         landing = session.begin_nested()
-        floor = sql.id_floor(session)
         for chunk in staged:
-            land(chunk, floor)
+            land(chunk)
     profiles, created = sql.touched(session)
     rejected = errors.count
     if strict and rejected:

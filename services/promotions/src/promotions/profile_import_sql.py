@@ -20,8 +20,8 @@ PostgreSQL, a chunk in a few statements whatever its size:
    changed, and a job is run again.)
 3. the links of the profiles created (a plain insert) and of those whose segments differ (deleted
    and inserted again); the others' links are left alone.
-SQLite, which holds the write lock for the whole landing: the upsert, then every link of the chunk's
-profiles deleted and inserted again.
+SQLite, which holds the write lock for the whole landing, takes the same steps on the chunk's range
+of lines in the staged file (the profiles it inserts are those above the highest id before).
 
 Each chunk's profile ids also go to `profile_import_touched`, with whether this import created the
 profile, to count the import's profiles at the end (count DISTINCT: a user of two chunks is one).
@@ -53,7 +53,9 @@ _TYPES = {
         # line as the rowid: SQLite, which stages the whole file, finds a chunk by a range of it
         'line INTEGER PRIMARY KEY, "user" TEXT NOT NULL, email TEXT, latitude REAL, longitude REAL, '
         "segments TEXT NOT NULL",
-        "id INTEGER NOT NULL, line INTEGER NOT NULL",
+        # line as the rowid here too: the insert looks a chunk's lines up in it
+        "line INTEGER PRIMARY KEY, id INTEGER NOT NULL, created BOOLEAN NOT NULL, changed BOOLEAN NOT NULL, "
+        "relink BOOLEAN NOT NULL",
     ),
 }
 _TOUCHED = "id integer NOT NULL, created boolean NOT NULL"  # no index: appended to, counted once
@@ -94,17 +96,34 @@ WHERE c.relink AND NOT c.created AND ps.profile_id = c.id""",
 SELECT c.id, unnest(s.segments) FROM profile_import_chunk c JOIN profile_import_row s ON s."user" = c."user"
 WHERE c.relink""",
 ]
-_SQLITE_LAND = [
-    _UPSERT.format(where="WHERE s.line BETWEEN :first AND :last"),  # a WHERE: SQLite's upsert needs one
-    "DELETE FROM profile_import_chunk",
-    """INSERT INTO profile_import_chunk (id, line)
-SELECT p.id, s.line FROM profile_import_row s JOIN profile p ON p.client = :client AND p."user" = s."user"
-WHERE s.line BETWEEN :first AND :last""",
-    "INSERT INTO profile_import_touched (id, created) SELECT id, id > :floor FROM profile_import_chunk",
-    "DELETE FROM profile_segment WHERE profile_id IN (SELECT id FROM profile_import_chunk)",
+# SQLite: the same steps on a range of lines of the staged file. Segments compare as JSON text, the
+# staged lists written as json_group_array writes them (no spaces).
+_SQLITE_EXISTING = """INSERT INTO profile_import_chunk (id, line, created, changed, relink)
+SELECT p.id, s.line, 0,
+    p.email IS NOT s.email OR p.latitude IS NOT s.latitude OR p.longitude IS NOT s.longitude,
+    (SELECT json_group_array(segment_id) FROM (
+        SELECT ps.segment_id FROM profile_segment ps WHERE ps.profile_id = p.id ORDER BY ps.segment_id
+    )) <> s.segments
+FROM profile_import_row s JOIN profile p ON p.client = :client AND p."user" = s."user"
+WHERE s.line BETWEEN :first AND :last"""
+_SQLITE_UPDATE = """UPDATE profile
+SET email = s.email, latitude = s.latitude, longitude = s.longitude, updated_at = :now
+FROM profile_import_chunk c JOIN profile_import_row s ON s.line = c.line
+WHERE (c.changed OR c.relink) AND profile.id = c.id"""
+_SQLITE_INSERT = """INSERT INTO profile (client, "user", email, latitude, longitude, created_at, updated_at)
+SELECT :client, s."user", s.email, s.latitude, s.longitude, :now, :now FROM profile_import_row s
+WHERE s.line BETWEEN :first AND :last AND NOT EXISTS (SELECT 1 FROM profile_import_chunk c WHERE c.line = s.line)"""
+_SQLITE_INSERTED = """INSERT INTO profile_import_chunk (id, line, created, changed, relink)
+SELECT p.id, s.line, 1, 1, 1 FROM profile_import_row s JOIN profile p ON p.client = :client AND p."user" = s."user"
+WHERE s.line BETWEEN :first AND :last AND p.id > :floor"""
+_SQLITE_LINKS = [
+    "INSERT INTO profile_import_touched (id, created) SELECT id, created FROM profile_import_chunk",
+    """DELETE FROM profile_segment
+WHERE profile_id IN (SELECT id FROM profile_import_chunk WHERE relink AND NOT created)""",
     """INSERT INTO profile_segment (profile_id, segment_id)
 SELECT c.id, j.value FROM profile_import_chunk c JOIN profile_import_row s ON s.line = c.line,
-    json_each(s.segments) j""",
+    json_each(s.segments) j
+WHERE c.relink""",
 ]
 
 
@@ -129,7 +148,7 @@ def segments(session: Session, *, client: str, lock: bool) -> dict[str, int]:
 
 
 def id_floor(session: Session) -> int:
-    """The highest profile id now (SQLite, under the write lock): the profiles made after are ours."""
+    """The highest profile id now (SQLite, under the write lock: the profiles made after are ours)."""
     return int(session.execute(text("SELECT coalesce(max(id), 0) FROM profile")).scalar_one())
 
 
@@ -142,11 +161,17 @@ def tune(session: Session) -> None:
         session.execute(text("SET LOCAL jit = off"))
 
 
-def land_chunk(session: Session, *, client: str, now: Any, first: int, last: int, floor: int) -> None:
+def land_chunk(session: Session, *, client: str, now: Any, first: int, last: int) -> None:
     """Profiles and links of the staged rows of lines `first`..`last` (on PostgreSQL: all staged rows)."""
-    params = {"client": client, "now": now, "first": first, "last": last, "floor": floor}
+    params = {"client": client, "now": now, "first": first, "last": last}
     if dialect(session) != "postgresql":
-        for statement in _SQLITE_LAND:
+        _run(session, f"DELETE FROM {CHUNK}", params)
+        _run(session, _SQLITE_EXISTING, params)
+        _run(session, _SQLITE_UPDATE, params)
+        params["floor"] = id_floor(session)  # the profiles above it are the ones inserted next
+        _run(session, _SQLITE_INSERT, params)
+        _run(session, _SQLITE_INSERTED, params)
+        for statement in _SQLITE_LINKS:
             _run(session, statement, params)
         return
     _run(session, f"TRUNCATE {CHUNK}", params)
