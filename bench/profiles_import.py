@@ -16,9 +16,24 @@ Beside them, the bare database: the same profiles and links inserted from a temp
 plain INSERT ... SELECT statements (no parsing, no staging, no checks). Prints rows/s and the peak
 resident memory of the process (the file is never held whole). The database is dropped.
 
-Measured on a two-core machine shared with other work (load average 3-4; PostgreSQL 15 on the same
-machine), 1,000,000 rows (63 MB), 1,000,250 links:
-(see the README's Benchmarks table for the latest run)
+Measured on a two-core machine shared with other work (load average 2-4; PostgreSQL 15 on the same
+machine, default settings), 1,000,000 rows (66 MB), 1,000,000 links:
+- parse 1.75 s (571,000 rows/s); parse + COPY 5.5 s (183,000 rows/s; 114,000/s before the COPY text
+  was escaped only when needed and the location passed on as written);
+- import into empty tables 42.5 s (23,600 rows/s), beside the bare INSERT ... SELECT of the same
+  profiles and links 26.9 s: the database's own work is most of it;
+- the same file again 14.4 s (69,500 rows/s): one probe of the unique index per row, nothing written;
+- every profile moved and its segments swapped 66.6 s (15,000 rows/s): a million updated rows (their
+  location is indexed, so no update is HOT) and two million link changes;
+- peak resident memory 164 MB.
+Where the time goes, per chunk of 100,000 (statement timings): the profiles INSERT 1.0-2.1 s (three
+indexes: the primary key, the unique (client, user), the (client, latitude, longitude) box index),
+the links INSERT 1.4-2.9 s, of which the foreign keys' per-row checks are about 60 %: 100,000 links
+took 2.05 s with profile_segment's two foreign keys and 0.74 s into a copy of the table without them
+(readings' `reading` table has none for this reason). The lookup of existing users 0.3-0.4 s.
+Tried and dropped: one INSERT ... ON CONFLICT DO UPDATE per chunk (2.56 s per 100,000 profiles
+against 1.08 s for a plain INSERT: each row goes into the unique index twice); a hash join for the
+lookup (it reads the client's whole table, so each chunk costs more than the last).
 """
 
 import argparse
@@ -104,6 +119,7 @@ def parse_and_copy(engine, path: Path) -> None:
 
         with chunks_from_thread(produce, name=PARSER_THREAD) as chunks:
             for chunk in chunks:
+                sql.empty_rows(session)  # as the import does: one chunk staged at a time
                 copy_rows(session, sql.ROWS, sql.ROW_COLUMNS, chunk.rows)
         session.rollback()
 
@@ -116,10 +132,9 @@ def import_file(engine, path: Path) -> dict[str, object]:
 
 def bare_inserts(engine, path: Path) -> float:
     """The same profiles and links by two plain INSERT ... SELECT from a temporary table (staged
-    beforehand, not timed) into emptied tables; rolled back."""
+    beforehand, not timed) into emptied tables (TRUNCATE); rolled back."""
     with Session(engine) as session:
-        session.execute(text("DELETE FROM profile_segment"))
-        session.execute(text("DELETE FROM profile"))
+        session.execute(text("TRUNCATE profile, profile_segment"))  # undone by the rollback below
         sql.tune(session)
         session.execute(
             text(
