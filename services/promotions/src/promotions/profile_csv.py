@@ -64,7 +64,7 @@ class ProfileCsv:
                     _check_header(text, number)
                     header_seen = True
                     continue
-                if type(text) is not str:
+                if not isinstance(text, str):
                     yield LineError(number, text.message)
                     continue
                 if not text:
@@ -156,7 +156,7 @@ def _decoded_line(line: bytes) -> "str | LineError":
 
 
 def _check_header(text: "str | LineError", number: int) -> None:
-    if type(text) is not str:
+    if not isinstance(text, str):
         raise FileUnusable(f"line {number} must be the header {HEADER_TEXT}: {text.message}", line=number)
     names = tuple(name.strip().lower() for name in text.removeprefix(_BOM).split(","))
     if names != HEADER:

@@ -56,7 +56,8 @@ class ImportStatus(StrEnum):
 @dataclass(frozen=True)
 class ImportResult:
     status: ImportStatus
-    rows: int  # data rows read (the header and empty lines not counted) = created + replaced + repeated + rejected
+    rows: int  # data rows read (not the header nor empty lines): created + replaced + repeated + rejected,
+    # unless REJECTED (then nothing was created, replaced or repeated)
     created: int
     replaced: int
     repeated: int  # good rows of a user that a later row of the file replaced

@@ -80,13 +80,14 @@ _PG_INSERT = """WITH inserted AS (
     RETURNING id, "user"
 ) INSERT INTO profile_import_chunk (id, "user", created, changed, relink)
 SELECT id, "user", true, true, true FROM inserted"""
-_UPSERT = """
-INSERT INTO profile (client, "user", email, latitude, longitude, created_at, updated_at)
-SELECT :client, s."user", s.email, s.latitude, s.longitude, :now, :now FROM profile_import_row s {where}
-ON CONFLICT (client, "user") DO UPDATE SET email = excluded.email, latitude = excluded.latitude,
-    longitude = excluded.longitude, updated_at = excluded.updated_at"""
-_PG_UPSERT = f"""WITH upserted AS ({_UPSERT.format(where="")} RETURNING id, "user", xmax = 0 AS created)
-INSERT INTO profile_import_chunk (id, "user", created, changed, relink)
+# xmax = 0: the row version was inserted, not updated (PostgreSQL's way to tell them apart here).
+_PG_UPSERT = """WITH upserted AS (
+    INSERT INTO profile (client, "user", email, latitude, longitude, created_at, updated_at)
+    SELECT :client, s."user", s.email, s.latitude, s.longitude, :now, :now FROM profile_import_row s
+    ON CONFLICT (client, "user") DO UPDATE SET email = excluded.email, latitude = excluded.latitude,
+        longitude = excluded.longitude, updated_at = excluded.updated_at
+    RETURNING id, "user", xmax = 0 AS created
+) INSERT INTO profile_import_chunk (id, "user", created, changed, relink)
 SELECT id, "user", created, true, true FROM upserted"""
 _PG_LINKS = [
     "INSERT INTO profile_import_touched (id, created) SELECT id, created FROM profile_import_chunk",

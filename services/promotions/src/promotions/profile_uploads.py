@@ -64,7 +64,7 @@ def run_import_job(ctx: JobContext) -> JobOutcome:
                 )
             _record(session, upload_id, result.counts(), [error.as_dict() for error in result.errors], ctx.clock)
     except FileUnusable as exc:
-        error = {"message": f"The file cannot be imported, nothing was changed: {exc}"}
+        error: dict[str, Any] = {"message": f"The file cannot be imported, nothing was changed: {exc}"}
         if exc.line is not None:
             error["line"] = exc.line
         with session_scope(ctx.engine) as session:
