@@ -45,6 +45,7 @@ format: setup
 bench: setup
 	$(BIN)/python bench/gateway.py
 	$(BIN)/python bench/readings_ingest.py
+	$(BIN)/python bench/profiles_import.py
 	$(BIN)/python bench/admin.py
 	$(BIN)/python bench/events.py
 	$(BIN)/python bench/promotions_notify.py

@@ -94,7 +94,12 @@ def create_service_app(
     for key, value in (extra_state or {}).items():
         setattr(app.state, key, value)
     install_problem_handlers(app)
-    app.add_middleware(RequestMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        RequestMiddleware,
+        metrics=metrics,
+        max_body_bytes=settings.max_body_bytes,
+        body_limits=settings.body_limits(),
+    )
     app.include_router(health_router(lambda: app.state.runtime.engine, lambda: app.state.runtime.bus))
     app.add_route("/metrics", metrics.endpoint(), include_in_schema=False)
     signed = [Depends(client_context)]

@@ -8,6 +8,7 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -95,10 +96,13 @@ def body_guard(receive: Receive, content_type: bytes, *, limit: int) -> BodyGuar
 
 
 class RequestMiddleware:
-    def __init__(self, app: ASGIApp, *, metrics: Metrics, max_body_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, metrics: Metrics, max_body_bytes: int, body_limits: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
+        self.body_limits = dict(body_limits or {})  # by exact path: upload routes (ComponentSettings.body_limits)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -109,12 +113,13 @@ class RequestMiddleware:
         request_id_var.set(request_id)
         client_var.set(None)
         started = time.perf_counter()
-        early = refusal_before_reading(scope, headers, self.max_body_bytes)
+        limit = self.body_limits.get(scope.get("path", ""), self.max_body_bytes)
+        early = refusal_before_reading(scope, headers, limit)
         if early is not None:
             await self._refuse(send, request_id, early)
             self._observe(scope, early.status, started)
             return
-        guard = body_guard(receive, headers.get(b"content-type", b""), limit=self.max_body_bytes)
+        guard = body_guard(receive, headers.get(b"content-type", b""), limit=limit)
         state = {"status": 500, "answered": False}
 
         async def send_with_id(message: Message) -> None:

@@ -56,3 +56,9 @@ class ComponentSettings(BaseSettings):
 
     def _dev_secrets(self) -> dict[str, str]:
         return {"gateway_secret": DEV_GATEWAY_SECRET}
+
+    def body_limits(self) -> dict[str, int]:
+        """Paths whose request bodies may exceed `max_body_bytes`, with their own limit: file upload
+        routes, whose file part is spooled to disk, never held whole. Every other path keeps
+        `max_body_bytes`, so JSON routes do not read a file-sized body into memory."""
+        return {}

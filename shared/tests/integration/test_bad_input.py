@@ -162,6 +162,30 @@ def test_a_declared_length_over_the_limit_is_refused_before_reading(client: Test
     assert_problem(response, 413)
 
 
+class UploadSettings(Settings):
+    def body_limits(self) -> dict[str, int]:
+        return {"/notes/attachments": 8192}
+
+
+def test_an_upload_path_has_its_own_body_limit_and_the_others_keep_theirs(database_url: str) -> None:
+    engine = make_engine(database_url)
+    NoteModel.metadata.create_all(engine)
+    kit_metadata.create_all(engine)
+    app = create_service_app(DEFINITION, UploadSettings(), Runtime(engine=engine, bus=InMemoryBus()))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        files = {"file": ("a.txt", b"x" * 4000, "text/plain")}
+        target = "/notes/attachments"
+        accepted = client.post(target, data={"title": "t"}, files=files, headers=signed("POST", target))
+        assert accepted.status_code == 201, accepted.text
+        files = {"file": ("a.txt", b"x" * 9000, "text/plain")}
+        assert_problem(client.post(target, data={"title": "t"}, files=files, headers=signed("POST", target)), 413)
+        note = client.post(
+            "/notes/notes", json={"text": "x" * 2000, "amount": 1}, headers=signed("POST", "/notes/notes")
+        )
+        assert_problem(note, 413)
+    engine.dispose()
+
+
 NUL_BODIES = [b'{"text": "nul\\u0000byte", "amount": 1}', b'{"text": "nul\x00byte", "amount": 1}']
 
 

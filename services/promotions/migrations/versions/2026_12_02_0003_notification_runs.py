@@ -1,7 +1,7 @@
 """Notification runs: when each promo's run is due (`notify_plan`) and when a pending notification
 may be sent again (`notification.next_attempt_at`, with the partial index of pending rows the retries read).
 
-Revision ID: promotions_0003_notify
+Revision ID: promotions_0003
 Revises: promotions_0002
 Create Date: 2026-12-02
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 import quintet_shared.types
 
-revision = "promotions_0003_notify"
+revision = "promotions_0003"
 down_revision = "promotions_0002"
 branch_labels = None
 depends_on = None

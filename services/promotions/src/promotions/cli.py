@@ -4,3 +4,4 @@ from promotions.component import DEFINITION
 from quintet_shared.cli import component_cli
 
 app = component_cli(DEFINITION)
+import promotions.cli_profiles  # noqa: E402, F401  (registers `promotions profiles import`)

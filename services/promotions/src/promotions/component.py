@@ -15,6 +15,7 @@ from promotions.notify_schedule import (
     queue_due_retries,
     start_planned_run,
 )
+from promotions.profile_uploads import IMPORT_JOB, run_import_job
 from quintet_shared.component import ComponentDefinition
 from quintet_shared.schedules import Periodic
 
@@ -27,7 +28,7 @@ DEFINITION = ComponentDefinition(
     migrations=Path(__file__).resolve().parents[2] / "migrations",
     app_factory="promotions.main:create_app",
     routers=[router],
-    jobs={PROMO_RUN_JOB: run_promo_notifications, RETRY_JOB: run_notification_retries},
+    jobs={PROMO_RUN_JOB: run_promo_notifications, RETRY_JOB: run_notification_retries, IMPORT_JOB: run_import_job},
     periodic=[Periodic(RETRY_SCHEDULE, RETRY_EVERY, queue_due_retries)],
     one_shot={NOTIFY_TASK: start_planned_run},
 )

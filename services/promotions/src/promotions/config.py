@@ -2,6 +2,9 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from quintet_shared.settings import ComponentSettings
+from quintet_shared.uploads import MULTIPART_OVERHEAD
+
+PROFILE_FILES_PATH = "/promotions/profiles/files"
 
 # The sandbox's default push token (SANDBOX_PUSH_TOKEN), so that the platform works out of the box;
 # public, so a prod deployment must set its own.
@@ -30,5 +33,13 @@ class Settings(ComponentSettings):
         30.0, gt=0, description="Wait before a failed notification's second round; doubled after each round"
     )
 
+    max_upload_bytes: int = Field(
+        200 * 1024 * 1024, ge=1, description="Largest profiles CSV POST /promotions/profiles/files takes"
+    )
+
     def _dev_secrets(self) -> dict[str, str]:
         return {**super()._dev_secrets(), "push_token": DEV_PUSH_TOKEN}
+
+    def body_limits(self) -> dict[str, int]:
+        # The upload route alone takes bodies past MAX_BODY_BYTES: its file is spooled to disk.
+        return {PROFILE_FILES_PATH: max(self.max_body_bytes, self.max_upload_bytes + MULTIPART_OVERHEAD)}

@@ -60,8 +60,10 @@ sent; `next_attempt_at` is when it may next be sent (the notification design is 
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     CheckConstraint,
     Column,
@@ -70,6 +72,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     UniqueConstraint,
     text,
@@ -278,3 +281,32 @@ class NotifyPlan(PromotionsModel, table=True):
     started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # the first run
     runs: int = 0
     recorded: int = 0  # notifications the runs recorded, in all
+
+
+class ProfileUpload(PromotionsModel, table=True):
+    """A profiles CSV sent to `POST /promotions/profiles/files`, kept (its bytes in chunks) until a
+    worker has imported it. The API and the worker may run on different machines, so the bytes go to
+    the database both reach. The import writes `result` and `errors` and deletes the chunks in its
+    own transaction, so a job run again after that commit reports the import instead of redoing it."""
+
+    __tablename__ = "profile_upload"
+    id: int | None = Field(default=None, primary_key=True)
+    client: str = Field(max_length=64, index=True)
+    name: str = Field(max_length=255)
+    size_bytes: int = Field(sa_type=BigInteger)
+    strict: bool = False
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    result: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    errors: list[dict[str, Any]] | None = Field(default=None, sa_type=JSON)
+
+
+class ProfileUploadChunk(PromotionsModel, table=True):
+    """About a megabyte of an upload, in order (quintet_shared.uploads)."""
+
+    __tablename__ = "profile_upload_chunk"
+    upload_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("profile_upload.id", ondelete="CASCADE"), primary_key=True)
+    )
+    seq: int = Field(primary_key=True)
+    data: bytes = Field(sa_type=LargeBinary)

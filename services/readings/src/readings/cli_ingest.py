@@ -9,10 +9,10 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
 from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
+from quintet_shared.cli_progress import file_progress
 from quintet_shared.component import database_url
 from quintet_shared.db import make_engine, session_scope
 from readings.cli import app
@@ -50,14 +50,12 @@ def ingest(
 def _run(console: Console, client: str, file: Path, strict: bool) -> IngestResult:
     engine = make_engine(database_url(Settings()))
     size = file.stat().st_size
-    columns = (BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn())
     try:
         with (
-            Progress(*columns, console=console, transient=True) as bar,
+            file_progress(console, file.name, size) as progress,
             session_scope(engine) as session,
             file.open("rb") as stream,
         ):
-            task = bar.add_task(file.name, total=size)
             parser, timezone = client_parser(session, client)
             return ingest_file(
                 session,
@@ -68,7 +66,7 @@ def _run(console: Console, client: str, file: Path, strict: bool) -> IngestResul
                 timezone=timezone,
                 strict=strict,
                 size=size,
-                progress=lambda done, _total: bar.update(task, completed=done),
+                progress=progress,
             )
     finally:
         engine.dispose()

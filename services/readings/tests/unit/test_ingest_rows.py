@@ -1,15 +1,11 @@
-"""The checks and formats of staging rows, and the capped error log (no database)."""
+"""The checks and formats of staging rows (no database)."""
 
-import hashlib
-import io
 from datetime import UTC, datetime
 
 import pytest
 
 from readings.formats.base import ParsedReading
-from readings.ingestion.result import ErrorLog, LineError
 from readings.ingestion.rows import CopyFormatter, SqliteFormatter, check_value, meta_problem, row_problem
-from readings.ingestion.source import HashingSource
 from readings.models import MeterKind
 
 AT = datetime(2023, 11, 30, 15, tzinfo=UTC)
@@ -56,18 +52,3 @@ def test_copy_lines_escape_and_use_null_markers() -> None:
 
 def test_sqlite_rows_store_times_as_the_orm_does() -> None:
     assert SqliteFormatter().reading(1, 1, reading(), "1")[3] == "2023-11-30 15:00:00.000000"
-
-
-def test_the_error_log_counts_all_and_keeps_the_first() -> None:
-    log = ErrorLog(limit=2)
-    for line in (1, 5, 9):
-        log.add(line, "bad")
-    assert log.count == 3 and [e.line for e in log.merged([LineError(3, "dup")])] == [1, 3]
-
-
-def test_the_source_hashes_what_the_parser_left_unread() -> None:
-    seen: list[int] = []
-    source = HashingSource(io.BytesIO(b"x" * 300_000), total=300_000, progress=lambda done, _: seen.append(done))
-    source.reader.read(10)
-    assert source.sha256() == hashlib.sha256(b"x" * 300_000).hexdigest()
-    assert source.size == 300_000 and seen[-1] == 300_000

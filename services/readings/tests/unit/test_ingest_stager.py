@@ -4,9 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from quintet_shared.bulk import ErrorLog
 from readings.formats.base import ParsedReading, RowError
 from readings.ingestion import stager
-from readings.ingestion.result import ErrorLog
 from readings.models import MeterKind
 
 AT = datetime(2023, 12, 1, tzinfo=UTC)

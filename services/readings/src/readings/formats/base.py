@@ -8,6 +8,7 @@ from typing import BinaryIO, Protocol
 from zoneinfo import ZoneInfo
 
 from quintet_shared.bounded import MAX_LINE_BYTES as KIT_MAX_LINE_BYTES
+from quintet_shared.bulk import FileUnusable as FileUnusable  # raised by every parser
 from readings.models import MeterKind
 
 MAX_LINE_BYTES = KIT_MAX_LINE_BYTES  # a longer line is reported and skipped, never read into memory whole
@@ -31,10 +32,6 @@ class ParsedReading:
 class RowError:
     line: int
     message: str
-
-
-class FileUnusable(ValueError):
-    """The file as a whole cannot be read (empty, binary, not the format at all): nothing lands."""
 
 
 Parsed = ParsedReading | RowError

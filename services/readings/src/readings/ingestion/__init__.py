@@ -7,7 +7,8 @@ writer, stages the whole file first and lands it at the end, so that its write l
 the landing only (usecase.py).
 """
 
-from readings.ingestion.result import FileStatus, IngestResult, LineError
+from quintet_shared.bulk import LineError
+from readings.ingestion.result import FileStatus, IngestResult
 from readings.ingestion.usecase import ingest_file
 
 __all__ = ["FileStatus", "IngestResult", "LineError", "ingest_file"]

@@ -11,19 +11,18 @@ by one insert, and by a check only when one of their groups calls for it:
 - the other groups of a supply point that this file created are `fresh`: their readings cannot be
   stored already, so they go in with a plain insert. The conflict check costs PostgreSQL about as
   much as the insert itself. That reasoning holds because one client's ingestions take turns
-  (`lock_client`), so the supply points this file creates are those above `point_floor`, and no
+  (a lock per client, see usecase.py), so the supply points this file creates are those above `point_floor`, and no
   one else adds readings to them meanwhile.
 Strict mode is the caller's savepoint: everything landed is rolled back if any row was rejected.
 """
 
-import zlib
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, text
 from sqlmodel import Session
 
+from quintet_shared.bulk import LineError, create_temp_table, dialect
 from quintet_shared.types import UTCDateTime
-from readings.ingestion.result import LineError
 from readings.ingestion.staging import (
     CHUNK_GROUPS,
     ERRORS,
@@ -31,12 +30,7 @@ from readings.ingestion.staging import (
     ROWS,
     SPLIT,
     chunk_rows,
-    create_temp_table,
-    dialect,
 )
-
-_LOCK_SPACE = "readings.ingest:"
-_LOCK_CLASS = 0x5245  # the first of the two advisory lock keys: readings' ingestion locks
 
 _MANUFACTURERS = f"""
 INSERT INTO manufacturer (name) SELECT DISTINCT manufacturer FROM {CHUNK_GROUPS}
@@ -96,13 +90,6 @@ FROM {SPLIT} s JOIN (
   FROM {SPLIT} GROUP BY identifier, serial_key, read_at HAVING count(*) > 1
 ) d ON d.identifier = s.identifier AND d.serial_key = s.serial_key AND d.read_at = s.read_at
 WHERE s.seq > d.first_seq"""
-
-
-def lock_client(session: Session, client: str) -> None:
-    """One client's ingestions take turns until commit (PostgreSQL; SQLite has a single writer)."""
-    if dialect(session) == "postgresql":
-        key = zlib.crc32((_LOCK_SPACE + client).encode()) - (1 << 31)  # a signed 32-bit key
-        session.execute(text("SELECT pg_advisory_xact_lock(:space, :key)"), {"space": _LOCK_CLASS, "key": key})
 
 
 def point_floor(session: Session) -> int:

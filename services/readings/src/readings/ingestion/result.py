@@ -1,56 +1,17 @@
 """What an ingestion reports: its counts, its status and the first row errors (all are counted)."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from readings.formats.base import FileUnusable
-
-MAX_KEPT_ERRORS = 1000  # a file of a million bad rows must not become a million objects in memory
-MAX_ERRORS = 100_000
-"""Past this many rejected rows the file is given up: a file that bad is the wrong file, and a
-hostile one (ten million empty objects, one record repeated millions of times) must not cost a
-full parse. Nothing of it lands; the reason names the cap and the line reached."""
+from quintet_shared.bulk import LineError
 
 
 class FileStatus(StrEnum):
     INGESTED = "INGESTED"  # every row is in (new or already stored)
     PARTIAL = "PARTIAL"  # valid rows landed, some rows were rejected
     REJECTED = "REJECTED"  # strict mode and at least one bad row: nothing landed
-
-
-@dataclass(frozen=True, slots=True)
-class LineError:
-    line: int
-    message: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"line": self.line, "message": self.message}
-
-
-@dataclass
-class ErrorLog:
-    """Counts every error and keeps the first `limit` of them in line order; past `cap` errors, gives the
-    file up (FileUnusable)."""
-
-    limit: int = MAX_KEPT_ERRORS
-    count: int = 0
-    kept: list[LineError] = field(default_factory=list)
-    cap: int = MAX_ERRORS
-
-    def add(self, line: int, message: str) -> None:
-        self.count += 1
-        if self.count > self.cap:
-            raise FileUnusable(
-                f"too many errors: more than {self.cap} rows were rejected, so reading stopped at line {line} "
-                f"(the last one: {message})"
-            )
-        if len(self.kept) < self.limit:
-            self.kept.append(LineError(line, message))
-
-    def merged(self, others: list[LineError]) -> list[LineError]:
-        return sorted([*self.kept, *others], key=lambda error: error.line)[: self.limit]
 
 
 @dataclass(frozen=True)

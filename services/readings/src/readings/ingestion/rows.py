@@ -8,14 +8,14 @@ import re
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
+from quintet_shared.bulk import COPY_NULL, copy_text
 from readings.formats.base import ParsedReading
 
 MAX_TEXT = 64  # identifiers and serials (models.py); manufacturer names may be longer
 MAX_NAME = 200
 _PLAIN_VALUE = re.compile(r"-?\d{1,12}(?:\.\d{0,4})?")
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 _CACHE_LIMIT = 10_000  # the caches below keep recent keys only, so memory stays bounded
-NULL = "\\N"
+NULL = COPY_NULL
 _SMALL: dict[int | None, str] = {None: NULL, **{number: str(number) for number in range(1441)}}  # codes, minutes
 
 
@@ -72,7 +72,7 @@ class CopyFormatter:
         if cached is None:
             if len(self._texts) > _CACHE_LIMIT:
                 self._texts = {None: NULL}
-            cached = self._texts[value] = value.translate(_COPY_ESCAPES)  # type: ignore[union-attr]
+            cached = self._texts[value] = copy_text(value)  # type: ignore[arg-type]
         return cached
 
     def time(self, value: datetime) -> str:

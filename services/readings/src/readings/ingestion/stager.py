@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Protocol
 
+from quintet_shared.bulk import ErrorLog
 from readings.formats.base import Parsed, ParsedReading
-from readings.ingestion.result import ErrorLog
 from readings.ingestion.rows import check_value, meta_problem, row_problem
 
 RUN_MEMORY = 100_000

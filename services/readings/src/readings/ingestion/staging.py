@@ -4,7 +4,7 @@ Temporary tables of this transaction: `ingest_row` holds what varies per reading
 group per run of readings of the same supply point and meter (see stager.py), so identifiers are
 written and joined once per run, not once per reading. A chunk's groups arrive in
 `ingest_chunk_group` and, once resolved to ids, move to `ingest_group`. PostgreSQL gets each chunk
-through `COPY` on the session's own connection; SQLite through `executemany`. The rows table has no
+through `COPY`, SQLite through `executemany` (the kit's quintet_shared.bulk.copy_rows). The rows table has no
 index, so loading stays at bare-COPY speed: a chunk's rows are found by position (`chunk_rows`).
 """
 
@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import Session
 
+from quintet_shared.bulk import copy_rows, create_temp_table, dialect, drop_temp_tables
 from readings.ingestion.rows import CopyFormatter, SqliteFormatter
 
 ROWS = "ingest_row"
@@ -58,20 +59,8 @@ class Chunk:
     first_grp: int  # the group of its first row: the last chunk's last group, or a new one
 
 
-def dialect(session: Session) -> str:
-    return session.get_bind().dialect.name
-
-
 def formatter_for(session: Session) -> CopyFormatter | SqliteFormatter:
     return CopyFormatter() if dialect(session) == "postgresql" else SqliteFormatter()
-
-
-def create_temp_table(session: Session, name: str, columns: str) -> None:
-    """A temporary table of this transaction (dropped at commit on PostgreSQL, by `drop_temp` on
-    SQLite, whose temporary tables live as long as the pooled connection)."""
-    session.execute(text(f"DROP TABLE IF EXISTS {name}"))
-    suffix = " ON COMMIT DROP" if dialect(session) == "postgresql" else ""
-    session.execute(text(f"CREATE TEMP TABLE {name} ({columns}){suffix}"))
 
 
 def create_staging(session: Session) -> None:
@@ -92,23 +81,13 @@ def load(session: Session, chunk: Chunk, *, keep_earlier_groups: bool = False) -
         # TRUNCATE on PostgreSQL: deleted rows would stay behind in the table until commit
         empty = "TRUNCATE" if dialect(session) == "postgresql" else "DELETE FROM"
         session.execute(text(f"{empty} {CHUNK_GROUPS}"))
-    driver: Any = session.connection().connection.driver_connection
     if dialect(session) == "postgresql":
-        # COPY is not reachable through the ORM: the raw psycopg connection of the same transaction.
-        with driver.cursor() as cursor:
-            size = f"SELECT pg_relation_size('{ROWS}') / current_setting('block_size')::int"
-            blocks = int(cursor.execute(size).fetchone()[0])
-            # Rows are only ever appended: the chunk starts in the last page of the ones before.
-            position["start"] = f"({max(blocks - 1, 0)},0)"
-            with cursor.copy(f"COPY {ROWS} ({ROW_COLUMNS}) FROM STDIN") as copy:
-                copy.write(chunk.rows)
-            with cursor.copy(f"COPY {CHUNK_GROUPS} ({GROUP_COLUMNS}) FROM STDIN") as copy:
-                copy.write(chunk.groups)
-    else:
-        cursor = driver.cursor()
-        cursor.executemany(f"INSERT INTO {ROWS} ({ROW_COLUMNS}) VALUES ({', '.join('?' * 8)})", chunk.rows)
-        groups = f"INSERT INTO {CHUNK_GROUPS} ({GROUP_COLUMNS}) VALUES ({', '.join('?' * 7)})"
-        cursor.executemany(groups, chunk.groups)
+        size = f"SELECT pg_relation_size('{ROWS}') / current_setting('block_size')::int"
+        blocks = int(session.execute(text(size)).scalar_one())
+        # Rows are only ever appended: the chunk starts in the last page of the ones before.
+        position["start"] = f"({max(blocks - 1, 0)},0)"
+    copy_rows(session, ROWS, ROW_COLUMNS, chunk.rows)
+    copy_rows(session, CHUNK_GROUPS, GROUP_COLUMNS, chunk.groups)
     return position
 
 
@@ -121,7 +100,4 @@ def chunk_rows(session: Session) -> str:
 
 
 def drop_staging(session: Session) -> None:
-    """SQLite keeps temporary tables with its pooled connection; PostgreSQL drops them at commit."""
-    if dialect(session) == "sqlite":
-        for name in (ROWS, CHUNK_GROUPS, GROUPS, ERRORS, SPLIT):
-            session.execute(text(f"DROP TABLE IF EXISTS {name}"))
+    drop_temp_tables(session, (ROWS, CHUNK_GROUPS, GROUPS, ERRORS, SPLIT))

@@ -17,18 +17,28 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from quintet_shared.bulk import (
+    ErrorLog,
+    HashingSource,
+    LineError,
+    Progress,
+    chunks_from_thread,
+    dialect,
+    lock_for_transaction,
+)
 from quintet_shared.clock import Clock, system_clock
 from quintet_shared.envelope import Envelope
 from quintet_shared.outbox import add_event
 from readings.events import FILE_INGESTED, FileIngested
 from readings.formats.base import Parser
 from readings.ingestion import resolve
-from readings.ingestion.chunks import ChunkBuilder, chunks_from_thread
-from readings.ingestion.result import EarlierIngestion, ErrorLog, FileStatus, IngestResult, LineError
-from readings.ingestion.source import HashingSource, Progress
+from readings.ingestion.chunks import ChunkBuilder
+from readings.ingestion.result import EarlierIngestion, FileStatus, IngestResult
 from readings.ingestion.stager import stage
-from readings.ingestion.staging import Chunk, create_staging, dialect, drop_staging, formatter_for, load
+from readings.ingestion.staging import Chunk, create_staging, drop_staging, formatter_for, load
 from readings.models import IngestedFile
+
+PARSER_THREAD = "readings-ingest-parser"
 
 
 def ingest_file(
@@ -68,7 +78,7 @@ def ingest_file(
 
     if dialect(session) == "postgresql":
         record = new_record()
-        resolve.lock_client(session, client)
+        lock_for_transaction(session, f"readings.ingest:{client}")  # one client's ingestions take turns
         landing = session.begin_nested()  # strict mode rolls back to here
         new = _land_chunks(session, record, produce)
     else:
@@ -121,9 +131,9 @@ def _land_chunks(session: Session, record: IngestedFile, produce: Callable[[Call
     """PostgreSQL: land each chunk the parser thread produces as it comes, while the next one is
     parsed (its row locks hinder no one else's writes); returns how many readings are new."""
     assert record.id is not None
-    floor = resolve.point_floor(session)  # after lock_client: the supply points made from here are ours
+    floor = resolve.point_floor(session)  # after the client lock: the supply points made from here are ours
     new, kinds = 0, resolve.GroupKinds()
-    with chunks_from_thread(produce) as chunks:
+    with chunks_from_thread(produce, name=PARSER_THREAD) as chunks:
         for chunk in chunks:
             position = load(session, chunk)
             new += resolve.land_chunk(
@@ -145,7 +155,7 @@ def _stage_whole_file(session: Session, produce: Callable[[Callable[[Chunk], Non
     relay) go on meanwhile, and the main database's write lock is held only by the landing. Nothing
     of the main database is read here either: a snapshot taken before that lock would be stale by
     the time of the first write, and SQLite refuses such a write at once instead of waiting."""
-    with chunks_from_thread(produce) as chunks:
+    with chunks_from_thread(produce, name=PARSER_THREAD) as chunks:
         for chunk in chunks:
             load(session, chunk, keep_earlier_groups=True)
 

@@ -6,14 +6,15 @@ from collections.abc import Callable
 
 import pytest
 
-from readings.ingestion.chunks import chunks_from_thread
-from readings.ingestion.staging import Chunk
+from quintet_shared.bulk import chunks_from_thread
+
+NAME = "test-parser"
 
 
-def numbered(count: int, then: Exception | None = None) -> Callable[[Callable[[Chunk], None]], None]:
-    def produce(emit: Callable[[Chunk], None]) -> None:
+def numbered(count: int, then: Exception | None = None) -> Callable[[Callable[[str], None]], None]:
+    def produce(emit: Callable[[str], None]) -> None:
         for n in range(count):
-            emit(Chunk(rows=str(n), groups="", after_seq=n, first_grp=n))
+            emit(str(n))
         if then is not None:
             raise then
 
@@ -22,22 +23,22 @@ def numbered(count: int, then: Exception | None = None) -> Callable[[Callable[[C
 
 def test_chunks_arrive_in_order_and_the_thread_ends() -> None:
     default = sys.getswitchinterval()
-    with chunks_from_thread(numbered(50)) as received:
+    with chunks_from_thread(numbered(50), name=NAME) as received:
         assert sys.getswitchinterval() < default
-        assert [chunk.rows for chunk in received] == [str(n) for n in range(50)]
+        assert list(received) == [str(n) for n in range(50)]
     assert sys.getswitchinterval() == default
-    assert not [t for t in threading.enumerate() if t.name == "readings-ingest-parser"]
+    assert not [t for t in threading.enumerate() if t.name == NAME]
 
 
 def test_a_parser_error_is_raised_after_the_chunks_before_it() -> None:
     seen: list[str] = []
     with pytest.raises(ValueError, match="unusable"), chunks_from_thread(numbered(3, ValueError("unusable"))) as chunks:
-        seen.extend(chunk.rows for chunk in chunks)
+        seen.extend(chunks)
     assert seen == ["0", "1", "2"]
 
 
 def test_a_landing_error_stops_the_parser_thread() -> None:
-    with pytest.raises(RuntimeError), chunks_from_thread(numbered(10_000)) as received:
+    with pytest.raises(RuntimeError), chunks_from_thread(numbered(10_000), name=NAME) as received:
         next(iter(received))
         raise RuntimeError("the database went away")
-    assert not [t for t in threading.enumerate() if t.name == "readings-ingest-parser"]
+    assert not [t for t in threading.enumerate() if t.name == NAME]
