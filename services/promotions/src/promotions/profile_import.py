@@ -38,9 +38,9 @@ from quintet_shared.bulk import (
     copy_text,
     dialect,
     drop_temp_tables,
-    hold_write_lock,
     lock_for_transaction,
 )
+from quintet_shared.write_lock import hold_write_lock
 
 CHUNK_ROWS = 100_000
 _NO_LOCATION = f"{COPY_NULL}\t{COPY_NULL}"

@@ -1,8 +1,7 @@
-"""Taking turns: one lock per name, held until the transaction ends (PostgreSQL advisory locks);
-and SQLite's write lock, taken before a load reads what it will write.
+"""Taking turns: one lock per name, held until the transaction ends (PostgreSQL advisory locks).
 
 SQLite needs no lock per name: it has a single writer per database, and a load writes in one
-transaction.
+transaction that takes its write lock first (quintet_shared.write_lock).
 """
 
 import hashlib
@@ -19,13 +18,3 @@ def lock_for_transaction(session: Session, name: str) -> None:
     if dialect(session) == "postgresql":
         key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
-
-
-def hold_write_lock(session: Session, table: str) -> None:
-    """SQLite: take the database's write lock now, until the transaction ends, by a write that
-    changes nothing (to `table`). A transaction that reads the main database first and writes later
-    fails at once ("database is locked", no busy wait) when another connection wrote in between;
-    one that starts with a write waits for its turn instead, and reads only what is current.
-    Staging into temporary tables before this takes no lock. PostgreSQL: nothing to do."""
-    if dialect(session) == "sqlite":
-        session.execute(text(f"DELETE FROM {table} WHERE 0"))
