@@ -12,6 +12,8 @@ DEFAULT_UPSTREAMS = (
     "crm=http://127.0.0.1:8004,marketplace=http://127.0.0.1:8005"
 )
 
+DEFAULT_PUBLIC_RATE_LIMIT_PER_MINUTE = 6000
+
 
 def parse_upstreams(value: str) -> dict[str, str]:
     """`name=url,name=url` → {name: url}; a trailing slash on a URL is dropped (paths are appended)."""
@@ -42,6 +44,10 @@ class Settings(ComponentSettings):
     # Keep-alive connections to each service, busy or idle.
     max_connections: int = Field(512, ge=1)
     default_rate_limit_per_minute: int = Field(600, ge=1)
+    # Public paths (`/<service>/public/...`: callbacks, feeds) are called without an app id and
+    # limited per remote address instead: an SMS provider's delivery receipts come from a few
+    # addresses at the rate the messages go out, so raise it for large sends.
+    public_rate_limit_per_minute: int = Field(DEFAULT_PUBLIC_RATE_LIMIT_PER_MINUTE, ge=1)
     # A change made elsewhere (the CLI, another replica) reaches this process within this time;
     # the admin API of this process applies its own changes at once.
     client_cache_seconds: float = Field(5.0, ge=0)

@@ -83,7 +83,7 @@ def merge(gateway: Document, services: Mapping[str, Document], unavailable: Mapp
     for name, document in services.items():
         sources[name] = {
             **document,
-            "paths": declare_gateway_answers(copy.deepcopy(own_paths(name, document.get("paths", {})))),
+            "paths": declare_gateway_answers(name, copy.deepcopy(own_paths(name, document.get("paths", {})))),
         }
     name_the_services(gateway, sorted({*services, *unavailable}))
     collisions = colliding_names(sources)
@@ -108,7 +108,11 @@ def merge(gateway: Document, services: Mapping[str, Document], unavailable: Mapp
 
 
 def _description(services: Mapping[str, Document], unavailable: Mapping[str, str]) -> str:
-    text = "Every Quintet service behind one gateway. Send your app id in the `X-App-Id` header."
+    text = (
+        "Every Quintet service behind one gateway. Send your app id in the `X-App-Id` header. "
+        "Paths under `/<service>/public/` (callbacks, feeds) take none: their callers authenticate to "
+        "the service itself, with a secret token in the path or a signature."
+    )
     if services:
         text += f"\n\nIncluded: {', '.join(sorted(services))}."
     if unavailable:

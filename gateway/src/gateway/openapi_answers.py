@@ -26,15 +26,32 @@ GATEWAY_ANSWERS: dict[str, dict[str, Any]] = {
     },
     "504": {"description": "The service did not answer within GATEWAY_TIMEOUT_SECONDS"},
 }
+# On a public path (ARCHITECTURE.md §11) no app id is read: no 400, 401 or 403 from the gateway.
+PUBLIC_ANSWERS: dict[str, dict[str, Any]] = {
+    **{status: GATEWAY_ANSWERS[status] for status in ("502", "503", "504")},
+    "429": {
+        "description": "The caller's address has reached GATEWAY_PUBLIC_RATE_LIMIT_PER_MINUTE; retry after "
+        "`Retry-After` seconds",
+        "headers": RETRY_AFTER_ALWAYS,
+    },
+}
 CLIENT_SCHEMAS = ("ClientCreate", "ClientUpdate")
 
 
-def declare_gateway_answers(paths: dict[str, Any]) -> dict[str, Any]:
-    """`paths` of a service (changed in place), each operation behind the app id with the gateway's
-    answers beside the service's."""
-    for _path, _method, operation in operations({"paths": paths}):
-        operation.setdefault("security", [{"AppId": []}])
-        for status, answer in GATEWAY_ANSWERS.items():
+def is_public(service: str, path: str) -> bool:
+    return path.startswith(f"/{service}/public/")
+
+
+def declare_gateway_answers(service: str, paths: dict[str, Any]) -> dict[str, Any]:
+    """`paths` of `service` (changed in place), each operation behind the app id with the gateway's
+    answers beside the service's; a public path's without the app id and its answers."""
+    for path, _method, operation in operations({"paths": paths}):
+        public = is_public(service, path)
+        if public:
+            operation["security"] = []  # explicitly none: the caller authenticates to the service itself
+        else:
+            operation.setdefault("security", [{"AppId": []}])
+        for status, answer in (PUBLIC_ANSWERS if public else GATEWAY_ANSWERS).items():
             add_answer(operation, status, answer, also=True)
         operation["responses"] = dict(sorted(operation["responses"].items()))
     return paths

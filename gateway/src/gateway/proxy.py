@@ -1,5 +1,8 @@
 """The request path: app id → client → service grant → rate limit → signed request to the service.
 
+A public path (`/<service>/public/...`, ARCHITECTURE.md §11) skips the first three: it goes on as
+client `-`, limited per remote address, whatever app id it carries (gateway.public_paths).
+
 Plain ASGI with no framework router: a router on this path costs about half the throughput
 (MEASURED.md). Everything here runs for every proxied request, so it stays allocation-light.
 """
@@ -15,8 +18,10 @@ from starlette.types import Receive, Scope, Send
 
 from gateway.asgi import Headers, send_problem
 from gateway.clientcache import ClientCache, ClientGrant
+from gateway.config import DEFAULT_PUBLIC_RATE_LIMIT_PER_MINUTE
 from gateway.forwarding import HOP_BY_HOP, Forward, Upstream, UpstreamError
 from gateway.metrics import ProxyMetrics
+from gateway.public_paths import PublicPaths
 from gateway.ratelimit import RateLimiter, retry_after
 from quintet_shared.busy import RETRY_AFTER_SECONDS
 from quintet_shared.logs import client_var, request_id_var
@@ -28,6 +33,7 @@ MISSING_APP_ID = "App-Id header is missing!"
 INVALID_APP_ID = "Not a valid Client App-Id"
 AMBIGUOUS_APP_ID = "Send the app id once: two X-App-Id (or App-Id) headers, or an X-App-Id and an App-Id that differ."
 MAX_REQUEST_ID = 200
+PUBLIC_CLIENT = "-"  # the client code of a request on a public path (quintet_shared.context)
 
 # Headers the caller may not send on: the gateway's own (a caller must not vouch for itself), the
 # secret app id (services never need it), and those meaningful for one connection only.
@@ -69,6 +75,9 @@ class IncomingRequest:
             self.forward = [(name, value) for name, value in self.forward if name != b"content-length"]
 
 
+PUBLIC_GRANT = ClientGrant(code=PUBLIC_CLIENT, services=frozenset(), rate_limit_per_minute=0, active=True)
+
+
 class Denial(NamedTuple):
     status: int
     detail: str
@@ -90,12 +99,17 @@ class Proxy:
         clients: ClientCache,
         limiter: RateLimiter,
         metrics: ProxyMetrics,
+        public_rate_limit_per_minute: int = DEFAULT_PUBLIC_RATE_LIMIT_PER_MINUTE,
+        public_limiter: RateLimiter | None = None,
     ) -> None:
         self._secret = secret
         self._upstreams = upstreams
         self._clients = clients
         self._limiter = limiter
         self._metrics = metrics
+        self._public_paths = PublicPaths(upstreams)
+        self._public_rate = public_rate_limit_per_minute
+        self._public_limiter = public_limiter or RateLimiter()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send, service: str) -> None:
         started = time.perf_counter()
@@ -104,7 +118,10 @@ class Proxy:
         request_id_text = request_id.decode("latin-1")
         request_id_var.set(request_id_text)
         client_var.set(None)
-        verdict = await self._authorise(incoming, service)
+        if self._public_paths(scope, service):
+            verdict = self._admit_public(scope)
+        else:
+            verdict = await self._authorise(incoming, service)
         if isinstance(verdict, Denial):
             status = verdict.status
             await send_problem(send, status, verdict.detail, request_id=request_id_text, headers=verdict.headers)
@@ -146,6 +163,16 @@ class Proxy:
             detail = f"Rate limit of {client.rate_limit_per_minute} requests per minute exceeded."
             return Denial(429, detail, ((b"retry-after", str(retry_after(wait)).encode()),))
         return client
+
+    def _admit_public(self, scope: Scope) -> ClientGrant | Denial:
+        client_var.set(PUBLIC_CLIENT)
+        remote = scope.get("client")
+        address = remote[0] if remote else "unknown"
+        wait = self._public_limiter.acquire(address, self._public_rate)
+        if wait:
+            detail = f"Rate limit of {self._public_rate} requests per minute per address exceeded on public paths."
+            return Denial(429, detail, ((b"retry-after", str(retry_after(wait)).encode()),))
+        return PUBLIC_GRANT
 
     def _added_headers(self, scope: Scope, target: bytes, client_code: str, request_id: str) -> Headers:
         """Who the caller is, vouched for by a signature over the request (ARCHITECTURE.md §4).

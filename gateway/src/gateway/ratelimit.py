@@ -3,6 +3,10 @@
 The buckets live in this process's memory, so each gateway replica enforces the limit on its own:
 with N replicas behind a load balancer a client may get up to N times its rate. That is the price
 of keeping the database and the network off the request path.
+
+Keys may be many (the public paths are limited per remote address): a bucket untouched for a minute
+is full again, the same as a new one, so such buckets are dropped whenever the number of keys has
+doubled since the last sweep (a cost spread over the new keys, none on the others).
 """
 
 import time
@@ -18,16 +22,26 @@ class _Bucket:
         self.updated = now
 
 
+FULL_AFTER_SECONDS = 60.0  # an empty bucket refills completely in a minute, whatever its rate
+MIN_SWEEP_SIZE = 1024
+
+
 class RateLimiter:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._buckets: dict[str, _Bucket] = {}
+        self._sweep_at = MIN_SWEEP_SIZE
+
+    def __len__(self) -> int:
+        return len(self._buckets)
 
     def acquire(self, key: str, per_minute: int) -> float:
         """Take one token: 0.0 when allowed, else the seconds until a token will be there."""
         now = self._clock()
         bucket = self._buckets.get(key)
         if bucket is None:
+            if len(self._buckets) >= self._sweep_at:
+                self._sweep(now)
             bucket = self._buckets[key] = _Bucket(per_minute, now)
         else:
             # The limit may have been changed by the admin API since the bucket was made.
@@ -39,6 +53,12 @@ class RateLimiter:
             bucket.tokens -= 1.0
             return 0.0
         return (1.0 - bucket.tokens) * 60.0 / per_minute
+
+    def _sweep(self, now: float) -> None:
+        idle = [key for key, bucket in self._buckets.items() if now - bucket.updated >= FULL_AFTER_SECONDS]
+        for key in idle:
+            del self._buckets[key]
+        self._sweep_at = max(MIN_SWEEP_SIZE, 2 * len(self._buckets))
 
 
 def retry_after(wait_seconds: float) -> int:

@@ -62,6 +62,7 @@ class GatewayState:
             clients=self.clients,
             limiter=RateLimiter(),
             metrics=ProxyMetrics(self.metrics.registry),
+            public_rate_limit_per_minute=settings.public_rate_limit_per_minute,
         )
         self.registrations = RegistrationBatcher(
             lambda: self.engine,

@@ -80,3 +80,20 @@ def test_service_operations_get_the_gateways_answers_beside_their_own():
         "application/problem+json": {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}
     }
     assert "401" not in merge(GATEWAY, {"readings": readings}, {})["paths"]["/admin/clients"]["get"]["responses"]
+
+
+def test_public_paths_take_no_app_id_and_get_only_the_gateways_answers_that_apply():
+    readings = service("readings", {})
+    readings["paths"]["/readings/public/sms/{token}"] = {
+        "post": {"responses": {"200": {"description": "Recorded"}, "401": {"description": "Bad signature"}}}
+    }
+    readings["paths"]["/readings/publications"] = {"get": {"responses": {}}}
+    paths = merge(GATEWAY, {"readings": readings}, {})["paths"]
+    operation = paths["/readings/public/sms/{token}"]["post"]
+    assert operation["security"] == []
+    responses = operation["responses"]
+    assert {"429", "502", "503", "504"} <= set(responses) and "403" not in responses and "400" not in responses
+    assert responses["401"]["description"] == "Bad signature"  # the service's own, not the app id's
+    assert "GATEWAY_PUBLIC_RATE_LIMIT_PER_MINUTE" in responses["429"]["description"]
+    assert responses["429"]["headers"]["Retry-After"]["required"] is True
+    assert paths["/readings/publications"]["get"]["security"] == [{"AppId": []}]  # a prefix, not the segment

@@ -41,3 +41,14 @@ def test_retry_after_is_whole_seconds_and_at_least_one():
     assert retry_after(1.0) == 1
     assert retry_after(1.2) == 2
     assert retry_after(59.9) == 60
+
+
+def test_buckets_idle_for_a_minute_are_swept_once_the_keys_have_doubled():
+    clock = Clock()
+    limiter = RateLimiter(clock)
+    for n in range(1024):
+        limiter.acquire(f"old-{n}", 1)
+    clock.now += 60  # every old bucket is full again: the same as a new one
+    limiter.acquire("busy", 1)
+    assert len(limiter) == 1
+    assert limiter.acquire("busy", 1) > 0  # a live bucket is kept, with its tokens spent

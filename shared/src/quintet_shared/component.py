@@ -24,6 +24,7 @@ from quintet_shared.jobs import JobFunc, jobs_router
 from quintet_shared.metrics import Metrics
 from quintet_shared.middleware import RequestMiddleware
 from quintet_shared.openapi_answers import install_documented_answers
+from quintet_shared.public import check_route_paths, public_caller
 from quintet_shared.runtime import Runtime
 from quintet_shared.schedules import OneShotAction, Periodic
 from quintet_shared.settings import ComponentSettings
@@ -40,6 +41,8 @@ class ComponentDefinition:
     migrations: Path
     app_factory: str  # "module:function", for uvicorn
     routers: Sequence[APIRouter] = ()
+    # Routes under `/<name>/public/` for callers that are not clients (quintet_shared.public).
+    public_routers: Sequence[APIRouter] = ()
     event_handlers: Mapping[str, EventHandler] = field(default_factory=dict)
     jobs: Mapping[str, JobFunc] = field(default_factory=dict)
     periodic: Sequence[Periodic] = ()
@@ -72,8 +75,9 @@ def create_service_app(
     runtime: Runtime | None = None,
     extra_state: Mapping[str, Any] | None = None,
 ) -> FastAPI:
-    """The API of one service: its routers under `/<name>/`, all behind the gateway signature;
-    health and metrics outside the prefix; problem+json everywhere."""
+    """The API of one service: its routers under `/<name>/`, all behind the gateway signature (its
+    public routers under `/<name>/public/`, for client `-` only; the others for clients only); health
+    and metrics outside the prefix; problem+json everywhere."""
     settings = settings or definition.settings()
     metrics = Metrics(definition.name)
 
@@ -105,11 +109,14 @@ def create_service_app(
     signed = [Depends(client_context)]
     # The kit's fixed paths come first: a service's own catch-all path (`/readings/{identifier}`)
     # would otherwise answer for `/readings/tenant`.
-    public: list[APIRouter] = [jobs_router(definition.name, get_engine)]
+    routers: list[APIRouter] = [jobs_router(definition.name, get_engine)]
     if definition.keeps_tenants:
-        public.append(tenant_router(definition.name))
-    public.extend(definition.routers)
-    for router in public:
+        routers.append(tenant_router(definition.name))
+    routers.extend(definition.routers)
+    check_route_paths(definition.name, public=definition.public_routers, private=routers)
+    for router in definition.public_routers:
+        app.include_router(router, dependencies=[Depends(public_caller)])
+    for router in routers:
         app.include_router(router, dependencies=signed)
     install_documented_answers(app, signed_prefix=f"/{definition.name}")
     return app

@@ -1,4 +1,9 @@
-"""The calling client, as the gateway vouches for it: verified signature → `ClientContext`."""
+"""The calling client, as the gateway vouches for it: verified signature → `ClientContext`.
+
+Client `-` is what the gateway sends on a public path (ARCHITECTURE.md §11, quintet_shared.public):
+a caller that is not a client. `ClientDep` refuses it on every route, whatever the signature says;
+only the public routes take it (`PublicCallerDep`).
+"""
 
 import time
 from dataclasses import dataclass
@@ -14,6 +19,7 @@ CLIENT_HEADER = "x-client-code"
 REQUEST_ID_HEADER = "x-request-id"
 TIMESTAMP_HEADER = "x-gateway-timestamp"
 SIGNATURE_HEADER = "x-gateway-signature"
+PUBLIC_CLIENT = "-"
 
 
 @dataclass(frozen=True)
@@ -32,8 +38,9 @@ def request_target(request: Request) -> str:
     return signing.signed_target(request.scope)
 
 
-def client_context(request: Request) -> ClientContext:
-    """Reject requests that did not come through the gateway (or came too long ago)."""
+def signed_context(request: Request) -> ClientContext:
+    """The caller the gateway signed for, client `-` included; 401 for a request that did not come
+    through the gateway (or came too long ago)."""
     headers = request.headers
     settings = request.app.state.settings
     client_code = headers.get(CLIENT_HEADER)
@@ -60,6 +67,15 @@ def client_context(request: Request) -> ClientContext:
         raise Unauthenticated("Invalid or expired gateway signature.")
     client_var.set(client_code)
     return ClientContext(client_code=client_code, request_id=request_id)
+
+
+def client_context(request: Request) -> ClientContext:
+    """A client's request, signed by the gateway: never client `-` (a public path's caller), which
+    the gateway sends only on `/<service>/public/...` and which no other route may serve."""
+    context = signed_context(request)
+    if context.client_code == PUBLIC_CLIENT:
+        raise Unauthenticated("This route serves clients only: send the client's app id.")
+    return context
 
 
 ClientDep = Annotated[ClientContext, Depends(client_context)]
