@@ -5,7 +5,9 @@ from pydantic_settings import SettingsConfigDict
 
 from quintet_shared.settings import ComponentSettings
 
-DEV_PUSH_TOKEN = "dev-push-token-change-me"  # noqa: S105 (public on purpose, like the other dev secrets)
+# Public on purpose, like the other dev secrets.
+DEV_PUSH_TOKEN = "dev-push-token-change-me"  # noqa: S105
+DEV_BILLING_AUTH_KEY = "dev-billing-key-change-me"
 
 
 class Settings(ComponentSettings):
@@ -17,3 +19,6 @@ class Settings(ComponentSettings):
         50_000, ge=1, description="Items each provider keeps for inspection; the oldest are dropped beyond"
     )
     push_token: str = Field(DEV_PUSH_TOKEN, min_length=1, description="Bearer token of the push provider's API")
+    billing_auth_key: str = Field(
+        DEV_BILLING_AUTH_KEY, min_length=1, description="Auth-Key header the billing provider's API accepts"
+    )
