@@ -5,7 +5,10 @@ from pydantic_settings import SettingsConfigDict
 
 from quintet_shared.settings import ComponentSettings
 
-DEV_PUSH_TOKEN = "dev-push-token-change-me"  # noqa: S105 (public on purpose, like the other dev secrets)
+# Public on purpose, like the other dev secrets.
+DEV_PUSH_TOKEN = "dev-push-token-change-me"  # noqa: S105
+DEV_BILLING_AUTH_KEY = "dev-billing-key-change-me"
+DEV_SMS_TOKEN = "dev-sms-token-change-me"  # noqa: S105
 
 
 class Settings(ComponentSettings):
@@ -17,3 +20,15 @@ class Settings(ComponentSettings):
         50_000, ge=1, description="Items each provider keeps for inspection; the oldest are dropped beyond"
     )
     push_token: str = Field(DEV_PUSH_TOKEN, min_length=1, description="Bearer token of the push provider's API")
+    billing_auth_key: str = Field(
+        DEV_BILLING_AUTH_KEY, min_length=1, description="Auth-Key header the billing provider's API accepts"
+    )
+    sms_token: str = Field(DEV_SMS_TOKEN, min_length=1, description="Bearer token of the SMS gateways' API")
+    sms_callback_delay_ms: int = Field(
+        200, ge=0, le=600_000, description="How long after accepting a message a gateway calls its callback"
+    )
+    sms_callback_concurrency: int = Field(32, ge=1, le=1000, description="Delivery callbacks in flight at once")
+    sms_callback_attempts: int = Field(
+        3, ge=1, le=10, description="Tries of a callback on connection errors, timeouts and 5xx"
+    )
+    sms_callback_timeout_seconds: float = Field(5.0, gt=0, le=120, description="Each wait for a callback's answer")

@@ -10,7 +10,6 @@ after an answer it never got cannot deliver a message twice.
 """
 
 import uuid
-from collections import OrderedDict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -20,6 +19,7 @@ from starlette.exceptions import HTTPException
 
 from sandbox.config import Settings
 from sandbox.kit.inspection import inspection_router
+from sandbox.kit.seen import SeenKeys
 from sandbox.kit.standin import StandIn, client_of
 from sandbox.provider import Provider
 
@@ -47,28 +47,9 @@ class Tickets(BaseModel):
     data: list[Ticket]
 
 
-class _SeenKeys:
-    """Ticket ids of the idempotency keys accepted lately, as many as the record keeps items."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self._ids: OrderedDict[tuple[str | None, str], str] = OrderedDict()
-
-    def get(self, key: tuple[str | None, str]) -> str | None:
-        return self._ids.get(key)
-
-    def add(self, key: tuple[str | None, str], ticket_id: str) -> None:
-        self._ids[key] = ticket_id
-        if len(self._ids) > self.limit:
-            self._ids.popitem(last=False)
-
-    def clear(self) -> None:
-        self._ids.clear()
-
-
 def push_provider(settings: Settings) -> Provider:
     stand_in = StandIn(settings.received_limit)
-    seen = _SeenKeys(settings.received_limit)
+    seen: SeenKeys[str] = SeenKeys(settings.received_limit)
     stand_in.on_reset(seen.clear)
     bearer = HTTPBearer(auto_error=False)
 

@@ -4,6 +4,10 @@ A PUT replaces the whole behaviour: a field left out takes its default, so `{}` 
 provider. Failures are drawn from a generator seeded with `seed`, so one seed and one sequence of
 requests always fail the same requests. `rate_limit_per_second` (an extension of ARCHITECTURE.md
 §12's fields, off by default) throttles: requests beyond the rate are answered 429 with Retry-After.
+
+A provider with outcomes of its own (a declined charge, an undelivered message) subclasses
+`Behaviour` with its fields, and may say which share of requests is answered 5xx
+(`server_failure_rate`); its own outcomes draw from the same seeded generator (`Faults.draw`).
 """
 
 import math
@@ -24,12 +28,19 @@ class Behaviour(BaseModel):
         None, gt=0, le=1_000_000, description="Requests admitted per second; beyond, 429 with Retry-After"
     )
 
+    @property
+    def server_failure_rate(self) -> float:
+        """The share of requests answered with a 5xx (a provider that gives `failure_rate` another
+        meaning names another field here)."""
+        return self.failure_rate
+
 
 class Faults:
     """The behaviour in force and the state its decisions need (the draws, the throttle's bucket)."""
 
-    def __init__(self) -> None:
-        self.set(Behaviour())
+    def __init__(self, model: type[Behaviour] = Behaviour) -> None:
+        self.model = model
+        self.set(model())
 
     def set(self, behaviour: Behaviour) -> None:
         self.behaviour = behaviour
@@ -41,7 +52,7 @@ class Faults:
         self._filled_at = time.monotonic()
 
     def reset(self) -> None:
-        self.set(Behaviour())
+        self.set(self.model())
 
     def throttled(self) -> int | None:
         """None when the request is admitted; else the seconds to wait before trying again."""
@@ -58,4 +69,8 @@ class Faults:
 
     def fails(self) -> bool:
         """Whether this request is answered with a failure (one draw per request, whatever the rate)."""
-        return self._draws.random() < self.behaviour.failure_rate
+        return self.draw() < self.behaviour.server_failure_rate
+
+    def draw(self) -> float:
+        """The next number in [0, 1) of the seeded draws (a provider's own outcomes draw here too)."""
+        return self._draws.random()

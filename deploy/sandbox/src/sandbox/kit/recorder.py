@@ -30,20 +30,32 @@ class Recorder:
 
     def accept(self, client: str | None, items: Iterable[Mapping[str, Any]]) -> list[int]:
         """Record items the provider accepted; returns their seq numbers."""
-        at = time.time()
-        seqs = []
-        for fields in items:
-            self._last_seq += 1
-            self._items.append((self._last_seq, at, client, fields))
-            seqs.append(self._last_seq)
+        seqs = self._list(client, items)
         self.received += len(seqs)
         self.accepted += len(seqs)
+        return seqs
+
+    def decline(self, client: str | None, items: Iterable[Mapping[str, Any]]) -> list[int]:
+        """Record items the provider handled and answered with a failure of its own (a declined
+        charge): listed like accepted ones, counted as failed."""
+        seqs = self._list(client, items)
+        self.received += len(seqs)
+        self.failed += len(seqs)
         return seqs
 
     def refuse(self, count: int) -> None:
         """Count items that arrived and were answered with a failure (they are not listed)."""
         self.received += count
         self.failed += count
+
+    def _list(self, client: str | None, items: Iterable[Mapping[str, Any]]) -> list[int]:
+        at = time.time()
+        seqs = []
+        for fields in items:
+            self._last_seq += 1
+            self._items.append((self._last_seq, at, client, fields))
+            seqs.append(self._last_seq)
+        return seqs
 
     def page(self, after: int, limit: int) -> tuple[list[dict[str, Any]], int]:
         """Up to `limit` items with a seq above `after`, oldest first, and the seq to read on from: the

@@ -16,7 +16,7 @@ from fastapi.routing import APIRoute
 
 from quintet_shared.errors import problem_response
 from sandbox.kit.abort import reset_connection
-from sandbox.kit.behaviour import Faults
+from sandbox.kit.behaviour import Behaviour, Faults
 from sandbox.kit.recorder import Recorder
 
 # The Quintet client a request is sent for: the sender names it in this header (the same name the
@@ -28,9 +28,9 @@ FAILURE_STATUS = 503
 
 
 class StandIn:
-    def __init__(self, max_items: int) -> None:
+    def __init__(self, max_items: int, behaviour: type[Behaviour] = Behaviour) -> None:
         self.recorder = Recorder(max_items)
-        self.faults = Faults()
+        self.faults = Faults(behaviour)
         self._forget: list[Callable[[], None]] = []
 
     def on_reset(self, forget: Callable[[], None]) -> None:
