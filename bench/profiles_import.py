@@ -56,11 +56,11 @@ from sqlmodel import Session  # noqa: E402
 
 from promotions import profile_import_sql as sql  # noqa: E402
 from promotions.component import DEFINITION  # noqa: E402
-from promotions.geo import destination  # noqa: E402
 from promotions.profile_csv import ProfileCsv  # noqa: E402
 from promotions.profile_import import PARSER_THREAD, Chunk, ChunkBuilder, import_profiles  # noqa: E402
 from quintet_shared.bulk import chunks_from_thread, copy_rows  # noqa: E402
 from quintet_shared.db import make_engine, session_scope  # noqa: E402
+from quintet_shared.geo import destination  # noqa: E402
 from quintet_shared.migrations import upgrade  # noqa: E402
 from quintet_shared.testing.servers import fresh_postgres_database  # noqa: E402
 

@@ -45,7 +45,6 @@ from sqlmodel import Session
 from promotions import promos
 from promotions.component import DEFINITION
 from promotions.eligibility import eligible_profiles
-from promotions.geo import destination
 from promotions.models import NotifyPlan, Product, Segment, Store
 from promotions.notify_schedule import PROMO_RUN_JOB
 from promotions.push import PushClient, PushMessage
@@ -53,6 +52,7 @@ from promotions.schemas_promos import PromoCreate
 from quintet_platform import distributed
 from quintet_shared.bus.rabbit import RabbitBus
 from quintet_shared.db import make_engine, session_scope
+from quintet_shared.geo import destination
 from quintet_shared.migrations import upgrade
 from quintet_shared.tables import job
 from quintet_shared.testing.bus_harness import BusUnderTest

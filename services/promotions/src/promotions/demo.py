@@ -22,10 +22,10 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from promotions import products, profiles, promos, running, segments, stores
-from promotions.geo import destination
 from promotions.models import Product, Profile, Segment, Store
 from promotions.schemas import ProductCreate, ProfileBody, SegmentCreate, StoreCreate
 from promotions.schemas_promos import PromoCreate
+from quintet_shared.geo import destination
 
 NEW = "New users"
 FREQUENT = "Frequent buyers"

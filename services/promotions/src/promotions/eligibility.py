@@ -19,13 +19,13 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlmodel import Session
 
-from promotions.geo import BoundingBox, bounding_box, distance_km
 from promotions.models import Product, Profile, ProfileSegment, Promo, PromoSegment, Store
 from promotions.profiles import find_profile
 from promotions.running import item_fields, running, running_rows
 from promotions.schemas_promos import EligiblePromo
 from promotions.stock import held_counts
 from quintet_shared.errors import NotFound
+from quintet_shared.geo import BoundingBox, bounding_box, distance_km
 
 PROFILE_BATCH = 5_000  # profiles read from the database at a time
 

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func
 from sqlmodel import Session
 
-from promotions.geo import EARTH_RADIUS_KM, distance_km
+from quintet_shared.geo import EARTH_RADIUS_KM, distance_km
 
 SQLITE_FUNCTION = "promotions_distance_km"
 

@@ -26,13 +26,13 @@ from sqlalchemy import ColumnElement, and_, case, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from promotions.geo import distance_km
 from promotions.models import Hold, HoldStatus, Product, Profile, ProfileSegment, Promo, PromoSegment, Purchase, Store
 from promotions.problems import conflict, owned_in_body
 from promotions.schemas import MAX_ID
 from promotions.schemas_holds import HoldCreate, HoldPublic
 from promotions.stock import give_back_expired, live_hold
 from quintet_shared.errors import NotFound, Problem
+from quintet_shared.geo import distance_km
 from quintet_shared.write_lock import begin_write
 
 

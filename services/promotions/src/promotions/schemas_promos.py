@@ -5,8 +5,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from promotions.geo import HALF_CIRCUMFERENCE_KM
 from promotions.schemas import Body, Cents, Id, Patch, SegmentName
+from quintet_shared.geo import HALF_CIRCUMFERENCE_KM
 from quintet_shared.instants import Instant
 
 MAX_UNITS = 1_000_000_000

@@ -14,10 +14,10 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from promotions import holds
-from promotions.geo import destination
 from promotions.models import Hold, HoldStatus, Promo
 from promotions.schemas_holds import HoldCreate
 from quintet_shared.errors import Conflict
+from quintet_shared.geo import destination
 from quintet_shared.tables import outbox_message
 
 ALMATY = (43.2380, 76.8829)

@@ -12,12 +12,12 @@ from sqlmodel import Session
 
 from promotions.config import Settings
 from promotions.eligibility import eligible_profiles
-from promotions.geo import destination
 from promotions.models import Notification
 from promotions.notifications import SEND_LEASE, record_run
 from promotions.notify_delivery import deliver
 from promotions.notify_schedule import ENDED_ERROR
 from quintet_shared.clock import FakeClock
+from quintet_shared.geo import destination
 
 from .conftest import Worker
 

@@ -10,9 +10,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from promotions.eligibility import in_box, profiles_in_reach
-from promotions.geo import bounding_box, destination
 from promotions.models import Product, Profile, ProfileSegment, Promo, PromoSegment, Segment, Store
 from promotions.running import running, running_rows
+from quintet_shared.geo import bounding_box, destination
 
 NOW = datetime(2026, 3, 2, 10, tzinfo=UTC)
 STORES = 40

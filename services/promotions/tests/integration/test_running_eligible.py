@@ -10,8 +10,8 @@ from sqlalchemy import and_, exists, select, update
 from sqlmodel import Session
 
 from promotions.eligibility import eligible_profiles
-from promotions.geo import destination
 from promotions.models import Hold, HoldStatus, Notification, Profile, Promo
+from quintet_shared.geo import destination
 
 ALMATY = (43.2380, 76.8829)
 

@@ -11,10 +11,10 @@ from gateway.config import Settings as GatewaySettings
 from gateway.main import create_app as create_gateway
 from promotions.component import DEFINITION
 from promotions.config import Settings
-from promotions.geo import destination
 from quintet_shared.bus.memory import InMemoryBus
 from quintet_shared.component import create_service_app
 from quintet_shared.db import make_engine
+from quintet_shared.geo import destination
 from quintet_shared.migrations import upgrade
 from quintet_shared.runtime import Runtime
 from quintet_shared.settings import DEV_ADMIN_TOKEN

@@ -1,5 +1,10 @@
-"""Subscriptions routes, served under /subscriptions/ behind the gateway signature."""
+"""Subscriptions routes, served under /subscriptions/ behind the gateway signature: one router per
+resource, joined here."""
 
 from fastapi import APIRouter
 
-router = APIRouter(tags=["subscriptions"])
+from subscriptions import api_forecasts, api_settings, api_subscribers
+
+router = APIRouter()
+for part in (api_settings, api_forecasts, api_subscribers):
+    router.include_router(part.router)

@@ -1,8 +1,9 @@
 """Great-circle distance and the bounding box of a radius, on a spherical Earth.
 
-The database finds candidates inside a box of latitudes and longitudes (an index range: see
-queries in eligibility.py); the exact distance then decides. The box never misses a point within the
-radius: near a pole it takes every longitude, across the antimeridian it is two longitude ranges.
+The database finds candidates inside a box of latitudes and longitudes (an index range: promotions'
+eligibility, subscriptions' nearest point); the exact distance then decides. The box never misses a
+point within the radius: near a pole it takes every longitude, across the antimeridian it is two
+longitude ranges.
 Coordinates are degrees; 0 is a coordinate like any other.
 """
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from promotions.geo import HALF_CIRCUMFERENCE_KM, bounding_box, destination, distance_km
+from quintet_shared.geo import HALF_CIRCUMFERENCE_KM, bounding_box, destination, distance_km
 
 
 def test_known_distances() -> None:

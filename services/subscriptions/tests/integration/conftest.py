@@ -1,0 +1,79 @@
+"""Fixtures shared by the subscriptions integration tests: the service over a migrated test database
+(SQLite and PostgreSQL), on a clock that moves only when told, called as the gateway would."""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+
+from quintet_shared.bus.memory import InMemoryBus
+from quintet_shared.clock import FakeClock
+from quintet_shared.component import create_service_app
+from quintet_shared.db import make_engine
+from quintet_shared.migrations import upgrade
+from quintet_shared.runtime import Runtime
+from quintet_shared.testing.gateway import signed_headers
+from subscriptions.component import DEFINITION
+
+NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """The test database, migrated to the subscriptions service's latest revision."""
+    upgrade(DEFINITION.migrations, database_url)
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(NOW)
+
+
+class Api:
+    """The subscriptions API called with the gateway's signed headers, as client `iska` by default."""
+
+    def __init__(self, http: TestClient, engine: Engine, clock: FakeClock) -> None:
+        self.http, self.engine, self.clock = http, engine, clock
+        self.secret = DEFINITION.settings().gateway_secret
+
+    def call(
+        self, method: str, target: str, *, client: str = "iska", json: Any = None, **kwargs: Any
+    ) -> httpx.Response:
+        signed = signed_headers(self.secret, method=method, target=target, client=client)
+        return self.http.request(method, target, headers=signed, json=json, **kwargs)
+
+    def get(self, target: str, **kwargs: Any) -> httpx.Response:
+        return self.call("GET", target, **kwargs)
+
+    def post(self, target: str, json: Any = None, **kwargs: Any) -> httpx.Response:
+        return self.call("POST", target, json=json, **kwargs)
+
+    def put(self, target: str, json: Any = None, **kwargs: Any) -> httpx.Response:
+        return self.call("PUT", target, json=json, **kwargs)
+
+    def patch(self, target: str, json: Any = None, **kwargs: Any) -> httpx.Response:
+        return self.call("PATCH", target, json=json, **kwargs)
+
+    def delete(self, target: str, **kwargs: Any) -> httpx.Response:
+        return self.call("DELETE", target, **kwargs)
+
+    def created(self, target: str, json: Any, **kwargs: Any) -> dict[str, Any]:
+        """POST that must answer 201; its body."""
+        response = self.post(target, json, **kwargs)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+
+@pytest.fixture
+def api(engine: Engine, clock: FakeClock) -> Iterator[Api]:
+    runtime = Runtime(engine=engine, bus=InMemoryBus(), clock=clock)
+    app = create_service_app(DEFINITION, DEFINITION.settings(), runtime)
+    with TestClient(app, raise_server_exceptions=False) as http:
+        yield Api(http, engine, clock)
