@@ -42,6 +42,7 @@ databases and broker entities dropped, at the end; each process gets a 4 GiB add
 
 import argparse
 import asyncio
+import contextlib
 import importlib.util
 import json
 import os
@@ -67,6 +68,7 @@ sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _H
 
 import aiohttp  # noqa: E402
 import httpx  # noqa: E402
+import psutil  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 from sqlmodel import Session  # noqa: E402
@@ -98,6 +100,7 @@ CLIENT = notify.CLIENT  # time_notification_run creates its promo for this clien
 SEGMENTS = ("New users", "Frequent buyers")
 NOTIFY_STORE, HOLDS_STORE = (2, 2), (7, 7)  # 70 km apart: neither promo reaches the other's users
 HOLD_UNITS = 100_000
+POSTGRES_SERVER = "PostgreSQL (the whole server)"
 TARGET_NOTIFY_S, TARGET_HOLDS_PER_S = notify.TARGET_SECONDS, 500.0
 
 
@@ -258,6 +261,50 @@ async def drive(base: str, path: str, method: str, bodies: list[Any], headers: A
     return Load(answers, latencies, seconds, cpu)
 
 
+class CpuMeter:
+    """CPU seconds of named groups of processes over a stretch of time (psutil), as shares of a core.
+    The postmaster counts with its children, live and ended: its backends, of which those the pool
+    closes during a run end before it. (The platform's processes are this process's children: the
+    client counts alone.)"""
+
+    def __init__(self, groups: dict[str, int], *, with_children: str) -> None:
+        self.groups = {name: psutil.Process(pid) for name, pid in groups.items()}
+        self.with_children = with_children
+        self.started = time.perf_counter()
+        self.before = self._totals()
+
+    def _totals(self) -> dict[str, float]:
+        totals = {}
+        for name, process in self.groups.items():
+            total = 0.0
+            members = [process, *process.children(recursive=True)] if name == self.with_children else [process]
+            for member in members:
+                with contextlib.suppress(psutil.Error):
+                    times = member.cpu_times()
+                    total += times.user + times.system
+                    if name == self.with_children:
+                        total += times.children_user + times.children_system
+            totals[name] = total
+        return totals
+
+    def shares(self) -> str:
+        elapsed, after = time.perf_counter() - self.started, self._totals()
+        return ", ".join(f"{name} {(after[name] - self.before[name]) / elapsed:.0%}" for name in self.groups)
+
+
+def platform_pids(plan: distributed.Plan, engine: Engine) -> dict[str, int]:
+    """The processes a holds run goes through: the promotions API, the gateway, PostgreSQL (the
+    whole server: other work on it counts too), and this client."""
+    pids = {
+        name: int((plan.state_dir / "pids" / f"{name}.pid").read_text()) for name in ("promotions-api", "gateway-api")
+    }
+    with engine.connect() as conn:
+        backend = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    pids[POSTGRES_SERVER] = psutil.Process(backend).ppid()
+    pids["this client"] = os.getpid()
+    return pids
+
+
 def hold_requests(base: str, promo_id: int, users: list[str], callers: int, headers: Any, *, key_prefix: str) -> Load:
     bodies = [{"promo_id": promo_id, "user": user} for user in users]
 
@@ -265,6 +312,13 @@ def hold_requests(base: str, promo_id: int, users: list[str], callers: int, head
         return {**headers(index), "Idempotency-Key": f"{key_prefix}-{index}"}
 
     return asyncio.run(drive(base, "/promotions/holds", "POST", bodies, keyed, callers))
+
+
+def timed_holds(plan: distributed.Plan, engine: Engine, base: str, *args: Any, **kwargs: Any) -> tuple[Load, str]:
+    """hold_requests, and the CPU each process spent meanwhile (measured from when the calls start)."""
+    meter = CpuMeter(platform_pids(plan, engine), with_children=POSTGRES_SERVER)
+    result = hold_requests(base, *args, **kwargs)
+    return result, meter.shares()
 
 
 def oversold(engine: Engine, promo_id: int, load: Load) -> tuple[bool, str]:
@@ -452,7 +506,9 @@ def bench(args: argparse.Namespace) -> bool:
 
         print(f"through the gateway, {len(users):,} holds at {args.callers} callers; load {load()}")
         app_headers = dict(app)
-        gateway_load = hold_requests(gateway_url, through, users, args.callers, lambda _i: app_headers, key_prefix="g")
+        gateway_load, gateway_cpu = timed_holds(
+            plan, engine, gateway_url, through, users, args.callers, lambda _i: app_headers, key_prefix="g"
+        )
         print(f"directly against the service; load {load()}")
 
         def signed(index: int) -> dict[str, str]:
@@ -460,7 +516,10 @@ def bench(args: argparse.Namespace) -> bool:
                 secret, method="POST", target="/promotions/holds", client=CLIENT, request_id=f"bench-{run}-{index}"
             )
 
-        direct_load = hold_requests(service_url, direct, users, args.callers, signed, key_prefix="d")
+        direct_load, direct_cpu = timed_holds(
+            plan, engine, service_url, direct, users, args.callers, signed, key_prefix="d"
+        )
+        runs_cpu = {"gateway": gateway_cpu, "direct": direct_cpu}
         for name, promo_id, result in (("gateway", through, gateway_load), ("direct", direct, direct_load)):
             fine, found = oversold(engine, promo_id, result)
             answers = ", ".join(
@@ -471,9 +530,18 @@ def bench(args: argparse.Namespace) -> bool:
                 f"max {result.ms(1.0):.0f} ms; answers {answers}; {found}; client CPU "
                 f"{result.cpu / result.seconds:.0%} of a core ({result.cpu_per_request_us:,.0f} us a request)"
             )
+            print(f"{'':>10}CPU during the run, in shares of a core: {runs_cpu[name]}")
             checks.append(
                 (f"holds {name}: no oversell, every hold answered 201", fine and result.answers[201, ""] == len(users))
             )
+        faster = max(gateway_load.rate, direct_load.rate)
+        print(
+            f"the client is not the bottleneck: the faster run is {faster / ceiling.rate:.0%} of the client's "
+            f"ceiling, and the client used {gateway_load.cpu / gateway_load.seconds:.0%} and "
+            f"{direct_load.cpu / direct_load.seconds:.0%} of a core"
+            if faster < ceiling.rate / 2
+            else f"the client may be a bottleneck: the faster run is {faster / ceiling.rate:.0%} of its ceiling"
+        )
         print(
             f"the gateway's share: {gateway_load.rate / direct_load.rate:.0%} of the direct rate, "
             f"p50 +{gateway_load.ms(0.5) - direct_load.ms(0.5):.1f} ms, "
