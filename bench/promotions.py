@@ -378,8 +378,8 @@ def bench(args: argparse.Namespace) -> bool:
         bus_namespace=f"bench-{run}",
     )
     print(f"load average before: {load()}")
+    figures: dict[str, Any] = {"load_before": round(os.getloadavg()[0], 2)}
     engines: list[Engine] = []
-    figures: dict[str, Any] = {}
     checks: list[tuple[str, bool]] = []
     try:
         started = time.monotonic()
@@ -420,6 +420,8 @@ def bench(args: argparse.Namespace) -> bool:
             )
             created_ok = imported.result.get("created") == rows and not imported.result.get("rejected")
             checks.append((f"every one of {rows:,} profiles created, none rejected", created_ok))
+            target_intake = importing.TARGET_INTAKE
+            checks.append((f"import intake (parse + COPY) >= {target_intake:,} rows/s", rows / intake >= target_intake))
             figures.update(
                 import_s=round(imported.total, 1),
                 import_rows_per_s=round(rows / imported.total),
