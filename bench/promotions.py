@@ -318,7 +318,17 @@ def timed_holds(plan: distributed.Plan, engine: Engine, base: str, *args: Any, *
     """hold_requests, and the CPU each process spent meanwhile (measured from when the calls start)."""
     meter = CpuMeter(platform_pids(plan, engine), with_children=POSTGRES_SERVER)
     result = hold_requests(base, *args, **kwargs)
-    return result, meter.shares()
+    shares = meter.shares()
+    return result, f"{shares}; autovacuum at the end: {autovacuum(engine) or 'none'}"
+
+
+def autovacuum(engine: Engine) -> str:
+    """What PostgreSQL's autovacuum workers are doing now, on any database of the server."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT datname, query FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'")
+        ).all()
+    return "; ".join(f"{row.datname}: {row.query.removeprefix('autovacuum: ')}" for row in rows)
 
 
 def oversold(engine: Engine, promo_id: int, load: Load) -> tuple[bool, str]:
@@ -506,6 +516,7 @@ def bench(args: argparse.Namespace) -> bool:
             f"{args.callers} callers, {ceiling.cpu_per_request_us:,.0f} us of its CPU per request"
         )
 
+        print(f"autovacuum now: {autovacuum(engine) or 'none'}")
         print(f"through the gateway, {len(users):,} holds at {args.callers} callers; load {load()}")
         app_headers = dict(app)
         gateway_load, gateway_cpu = timed_holds(
