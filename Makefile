@@ -45,10 +45,9 @@ format: setup
 bench: setup
 	$(BIN)/python bench/gateway.py
 	$(BIN)/python bench/readings_ingest.py
-	$(BIN)/python bench/profiles_import.py
 	$(BIN)/python bench/admin.py
 	$(BIN)/python bench/events.py
-	$(BIN)/python bench/promotions_notify.py
+	$(BIN)/python bench/promotions.py
 
 clean:
 	rm -rf $(VENV) var

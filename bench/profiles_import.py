@@ -104,12 +104,12 @@ def parse_only(path: Path) -> None:
             pass
 
 
-def parse_and_copy(engine, path: Path) -> None:
+def parse_and_copy(engine, path: Path, *, client: str = CLIENT) -> None:
     """The import's intake: parser thread, chunks, COPY into staging; rolled back."""
     with Session(engine) as session, path.open("rb") as stream:
         sql.tune(session)
         sql.create_staging(session)
-        names = sql.segments(session, client=CLIENT, lock=False)
+        names = sql.segments(session, client=client, lock=False)
 
         def produce(emit: Callable[[Chunk], None]) -> None:
             builder = ChunkBuilder(True, emit)
@@ -130,12 +130,13 @@ def import_file(engine, path: Path) -> dict[str, object]:
     return result.counts()
 
 
-def bare_inserts(engine, path: Path) -> float:
+def bare_inserts(engine, path: Path, *, client: str = CLIENT) -> float:
     """The same profiles and links by two plain INSERT ... SELECT from a temporary table (staged
     beforehand, not timed) into emptied tables (TRUNCATE); rolled back."""
     with Session(engine) as session:
         session.execute(text("TRUNCATE profile, profile_segment"))  # undone by the rollback below
         sql.tune(session)
+        segment_ids = sql.segments(session, client=client, lock=False)
         session.execute(
             text(
                 "CREATE TEMP TABLE bare (u text, e text, la float8, lo float8, s integer[]) ON COMMIT DROP; "
@@ -148,7 +149,7 @@ def bare_inserts(engine, path: Path) -> float:
             with cursor.copy("COPY bare (u, e, la, lo, s) FROM STDIN") as copy:
                 for line in stream:
                     user, email, latitude, longitude, segments = line.rstrip("\n").split(",")
-                    ids = ",".join(str(1 + SEGMENTS.index(name)) for name in segments.split(";") if name)
+                    ids = ",".join(str(segment_ids[name]) for name in segments.split(";") if name)
                     copy.write_row((user, email, latitude or None, longitude or None, "{" + ids + "}"))
         started = time.perf_counter()
         session.execute(
@@ -157,7 +158,7 @@ def bare_inserts(engine, path: Path) -> float:
                 'SELECT :c, u, e, la, lo, now(), now() FROM bare RETURNING id, "user") '
                 "INSERT INTO bare_ids SELECT * FROM i"
             ),
-            {"c": CLIENT},
+            {"c": client},
         )
         session.execute(
             text(
