@@ -11,7 +11,16 @@ from functools import cache
 from typing import Annotated, Any, Literal
 from zoneinfo import available_timezones
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    field_validator,
+)
 
 from subscriptions.models import Plan
 
@@ -143,19 +152,25 @@ class SubscriptionPublic(SubscriptionSummary):
     sms: list[SmsPublic]
 
 
+LOCAL_TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+LocalTime = Annotated[str, StringConstraints(pattern=LOCAL_TIME_PATTERN)]
+
+
 class SettingsPut(Body):
     timezone: TimeZone = "UTC"
-    sms_local_time: time = Field(time(9, 0), description="When the daily SMS goes, local `HH:MM`")
+    # A wall-clock time in the client's zone: `HH:MM`, not OpenAPI's `format: time`, which is
+    # RFC 3339's and so carries an offset.
+    sms_local_time: LocalTime = Field(
+        "09:00", validate_default=True, description="When the daily SMS goes, local `HH:MM`"
+    )
     sms_template: Annotated[str, StringConstraints(min_length=1, max_length=480)] | None = Field(
         None, description="With `{fcat24}` and `{fcat48}`; null: `fcat24: {fcat24}, fcat48: {fcat48}`"
     )
 
-    @field_validator("sms_local_time")
+    @field_validator("sms_local_time", mode="after")
     @classmethod
-    def _whole_minute(cls, value: time) -> time:
-        if value.tzinfo is not None or value.second or value.microsecond:
-            raise ValueError("must be a local HH:MM, without seconds or offset")
-        return value
+    def _as_time(cls, value: str) -> time:
+        return time.fromisoformat(value)
 
     @field_validator("sms_template")
     @classmethod
@@ -170,6 +185,8 @@ class SettingsPut(Body):
 
 class SettingsPublic(BaseModel):
     timezone: str
-    sms_local_time: time
+    sms_local_time: Annotated[time, PlainSerializer(lambda value: value.strftime("%H:%M"), return_type=str)] = Field(
+        description="When the daily SMS goes, local `HH:MM`", json_schema_extra={"pattern": LOCAL_TIME_PATTERN}
+    )
     sms_template: str | None
     updated_at: datetime

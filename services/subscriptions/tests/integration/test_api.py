@@ -129,16 +129,24 @@ def test_another_clients_rows_are_not_found(api: Any) -> None:
 
 def test_client_settings(api: Any) -> None:
     defaults = api.get("/subscriptions/settings").json()
-    assert (defaults["timezone"], defaults["sms_local_time"], defaults["sms_template"]) == ("UTC", "09:00:00", None)
+    assert (defaults["timezone"], defaults["sms_local_time"], defaults["sms_template"]) == ("UTC", "09:00", None)
     assert "callback_token" not in defaults
     body = {"timezone": "Pacific/Kiritimati", "sms_local_time": "07:30", "sms_template": "Today {fcat24}"}
     put = api.put("/subscriptions/settings", body)
     assert put.status_code == 200, put.text
-    assert (put.json()["timezone"], put.json()["sms_local_time"]) == ("Pacific/Kiritimati", "07:30:00")
+    assert (put.json()["timezone"], put.json()["sms_local_time"]) == ("Pacific/Kiritimati", "07:30")
     # 10:00 UTC on 2 March is 00:00 on 3 March at UTC+14: billing is due on the client's date.
     added = api.created("/subscriptions/subscriptions", SUBSCRIBER)
     assert added["next_billing_date"] == "2026-03-03"
-    for bad in ({"timezone": "Mars/Olympus"}, {"sms_local_time": "25:00"}, {"sms_template": "{name}"}):
+    reset = api.put("/subscriptions/settings", {})
+    assert reset.status_code == 200, reset.text
+    assert (reset.json()["timezone"], reset.json()["sms_local_time"]) == ("UTC", "09:00")
+    for bad in (
+        {"timezone": "Mars/Olympus"},
+        {"sms_local_time": "25:00"},
+        {"sms_local_time": "09:00:00Z"},
+        {"sms_template": "{name}"},
+    ):
         response = api.put("/subscriptions/settings", bad)
         assert response.status_code == 422, bad
         assert next(iter(bad)) in [error["loc"][-1] for error in response.json()["errors"]]
