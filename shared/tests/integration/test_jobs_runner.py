@@ -114,7 +114,7 @@ async def test_a_job_whose_worker_died_on_the_last_attempt_fails_without_running
         conn.execute(update(job).where(job.c.id == job_id).values(status="STARTED", attempts=2))
     await runner.handler(envelope)
     row = job_row(engine, job_id)
-    assert (row["status"], row["attempts"]) == ("FAILURE", 3)
+    assert (row["status"], row["attempts"]) == ("FAILURE", 2)  # attempts counts runs: this one never ran
     assert row["errors"] == [{"line": None, "message": "The worker stopped while running it 2 times."}]
     assert calls.attempts == []
     runner.close()

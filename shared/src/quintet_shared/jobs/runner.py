@@ -155,8 +155,10 @@ class JobRunner:
             values.update(progress_done=0, progress_total=None)  # the function starts over
             if attempts > self.max_attempts:
                 # The previous attempts died without a word (a crashed worker): stop trying.
+                # `attempts` keeps counting runs only, whichever path (this claim, or the embedded
+                # restart's recovery) notices first.
                 errors = [stopped_worker(row["attempts"]).model_dump()]
-                values.update(status=JobStatus.FAILURE.value, finished_at=now, errors=errors)
+                values.update(status=JobStatus.FAILURE.value, finished_at=now, errors=errors, attempts=row["attempts"])
             session.execute(update(job).where(job.c.id == job_id).values(**values))
         if attempts > self.max_attempts:
             log.error("job gave up after %d attempts", self.max_attempts, extra={"job_id": str(job_id)})
