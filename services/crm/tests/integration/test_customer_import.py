@@ -85,12 +85,14 @@ def test_an_empty_file_is_refused_before_any_job(api: Api) -> None:
 async def test_a_file_of_several_batches_counts_every_row(api: Api, jobs: Any, restaurant: dict[str, Any]) -> None:
     rows = BATCH_ROWS * 2 + 7
     lines = "".join(f"{restaurant['id']},c{n}@example.com,C{n},\n" for n in range(rows))
-    lines += f"{restaurant['id']},c0@example.com,Again,\n"  # in a later batch than its first row
+    lines += f"{restaurant['id']},c0@example.com,Again,\n"  # in a later batch than its first row: it wins
     accepted = upload(api, (HEADER + lines).encode())
     await jobs.run_all()
     result = api.ok(accepted["status_url"])["result"]
-    assert (result["rows"], result["created"], result["updated"], result["rejected"]) == (rows + 1, rows, 1, 0)
+    counts = tuple(result[key] for key in ("rows", "created", "updated", "repeated", "rejected"))
+    assert counts == (rows + 1, rows, 0, 1, 0)
     assert api.ok("/crm/customers")["count"] == rows
+    assert emails(api)["c0@example.com"] == ("Again", "")
 
 
 @pytest.fixture
