@@ -9,13 +9,7 @@ exact sum; changing and deleting visits at once keeps it exact.
 """
 
 import asyncio
-import os
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
@@ -25,82 +19,21 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from crm.component import DEFINITION
-from crm.config import Settings
 from crm.models import Customer, Visit
 from gateway.config import Settings as GatewaySettings
 from gateway.main import create_app as create_gateway
-from quintet_shared.bus.memory import InMemoryBus
-from quintet_shared.component import create_service_app
 from quintet_shared.db import make_engine
 from quintet_shared.migrations import upgrade
-from quintet_shared.runtime import Runtime
 from quintet_shared.settings import DEV_ADMIN_TOKEN
-from quintet_shared.testing.loop_server import serving_in_loop
+from quintet_shared.testing.replicas import gateways
 
-CALLERS, REPLICAS = 50, 2
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+CALLERS = 50
 
 
-@contextmanager
-def replica(database_url: str, workdir: Path) -> Iterator[str]:
-    """`crm serve` in a process of its own, as distributed mode runs it."""
-    port = free_port()
-    env = {**os.environ, "CRM_DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"}
-    log = workdir / f"crm-{port}.log"
-    command = [str(Path(sys.executable).with_name("crm")), "serve", "--port", str(port)]
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, env=env, cwd=workdir, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while not _ready(url):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"crm replica did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.2)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _ready(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/health/ready", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-@asynccontextmanager
-async def gateways(mode: str, database_url: str, tmp_path: Path) -> AsyncIterator[list[str]]:
-    """The gateway URLs to call: one per replica (distributed) or one in front of the service in
-    its process (embedded)."""
+def gateway_for(tmp_path: Path) -> Any:
+    """Gateways sharing one client registry, each in front of the upstreams it is given."""
     registry = GatewaySettings(database_url=f"sqlite:///{tmp_path / 'gateway.db'}")
-    async with AsyncExitStack() as stack:
-        if mode == "distributed":
-            upstreams: list[object] = [stack.enter_context(replica(database_url, tmp_path)) for _ in range(REPLICAS)]
-        else:
-            bus = InMemoryBus()
-            await bus.start()
-            stack.push_async_callback(bus.close)
-            runtime = Runtime(engine=make_engine(database_url), bus=bus, owns_bus=False)
-            stack.callback(runtime.engine.dispose)
-            app = create_service_app(DEFINITION, Settings(database_url=database_url), runtime)
-            await stack.enter_async_context(app.router.lifespan_context(app))
-            upstreams = [app]
-        urls = []
-        for upstream in upstreams:
-            gateway = create_gateway(registry, upstreams={"crm": upstream}, migrate=True)  # type: ignore[dict-item]
-            urls.append(await stack.enter_async_context(serving_in_loop(gateway)))
-        yield urls
+    return lambda upstreams: create_gateway(registry, upstreams=upstreams, migrate=True)
 
 
 @pytest.mark.parametrize(("mode", "database"), [("distributed", "postgres_url"), ("embedded", "sqlite_url")])
@@ -109,7 +42,8 @@ async def test_concurrent_visits_keep_the_total_exact(
 ) -> None:
     database_url = request.getfixturevalue(database)
     upgrade(DEFINITION.migrations, database_url)
-    async with gateways(mode, database_url, tmp_path) as urls, AsyncExitStack() as stack:
+    serving = gateways(DEFINITION, mode, database_url, tmp_path, gateway=gateway_for(tmp_path))
+    async with serving as urls, AsyncExitStack() as stack:
         limits = httpx.Limits(max_connections=CALLERS)
         calls = [
             await stack.enter_async_context(httpx.AsyncClient(base_url=url, timeout=60, limits=limits)) for url in urls
