@@ -61,15 +61,17 @@ async def run_billing(
     clock: Clock,
     day: date | None = None,
     provider: BillingProvider | None = None,
+    chunk: int = CHUNK,
 ) -> BillingSummary:
-    """Charge what is due for `client` on local date `day` (today in its time zone when None)."""
+    """Charge what is due for `client` on local date `day` (today in its time zone when None), `chunk`
+    subscriptions at a time."""
     timezone, today = await asyncio.to_thread(_zone_and_today, engine, client, clock)
     summary = BillingSummary(day=day or today)
     summary.lapsed = await asyncio.to_thread(_lapse, engine, client, summary.day, clock)
     async with provider or BillingProvider.from_settings(settings) as billing:
         after = 0
         while True:
-            claims = await asyncio.to_thread(_claim, engine, settings, client, summary.day, clock, after)
+            claims = await asyncio.to_thread(_claim, engine, settings, client, summary.day, clock, after, chunk)
             if not claims:
                 break
             after = claims[-1].subscription_id
@@ -99,11 +101,13 @@ def _lapse(engine: Engine, client: str, day: date, clock: Clock) -> int:
         return lapse_ended_periods(session, client=client, day=day, now=clock())
 
 
-def _claim(engine: Engine, settings: Settings, client: str, day: date, clock: Clock, after: int) -> list[Claim]:
+def _claim(
+    engine: Engine, settings: Settings, client: str, day: date, clock: Clock, after: int, limit: int
+) -> list[Claim]:
     now = clock()
     with session_scope(engine) as session:
         lease_until = now + charge_lease(settings)
-        return claim_due(session, client=client, day=day, now=now, lease_until=lease_until, after=after, limit=CHUNK)
+        return claim_due(session, client=client, day=day, now=now, lease_until=lease_until, after=after, limit=limit)
 
 
 def _record(
