@@ -91,7 +91,8 @@ class BillingProvider:
                 return await self._with_retries(client, {"msisdn": msisdn, "sub_plan": plan_code}, key)
             except (_Retryable, httpx.TransportError) as exc:
                 reason = _reason(exc)
-                log.warning("charge %s has no answer from the billing provider: %s", key, reason)
+                # Per charge at debug level: a run reports its unanswered charges once (billing_run.py).
+                log.debug("charge %s has no answer from the billing provider: %s", key, reason)
                 return Answer(Outcome.UNKNOWN, reason)
 
     async def _with_retries(self, client: str, body: dict[str, str], key: str) -> Answer:
@@ -114,7 +115,6 @@ class BillingProvider:
             raise _Retryable(f"{status} {response.reason_phrase}")
         if status != 200:
             reason = f"refused by the billing provider: {status} {response.reason_phrase}: {_detail(response)}"
-            log.error("charge %s %s", key, reason)
             return Answer(Outcome.UNKNOWN, reason)
         return _answer(response)
 

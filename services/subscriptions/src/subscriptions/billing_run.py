@@ -10,6 +10,7 @@ or after a crash: the claim is conditional, a pending attempt is sent again with
 """
 
 import asyncio
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -26,7 +27,10 @@ from subscriptions.billing_provider import Answer, BillingProvider
 from subscriptions.client_settings import get_settings, local_date
 from subscriptions.config import Settings
 
+log = logging.getLogger(__name__)
+
 CHUNK = 500
+SHOWN_ERRORS = 5
 
 
 @dataclass
@@ -37,6 +41,7 @@ class BillingSummary:
     lapsed: int = 0  # billing dates moved past periods that ended unpaid
     waiting: int = 0  # due, but their next try is later (a backoff, or a call in flight elsewhere)
     recorded: Recorded = field(default_factory=Recorded)
+    errors: list[str] = field(default_factory=list)  # the first few distinct reasons a charge had no answer
 
     def as_result(self) -> dict[str, Any]:
         recorded = self.recorded
@@ -50,6 +55,7 @@ class BillingSummary:
             "unanswered": recorded.unanswered,
             "lapsed": self.lapsed,
             "waiting": self.waiting,
+            "errors": self.errors,
         }
 
 
@@ -81,8 +87,22 @@ async def run_billing(
             summary.attempted += len(claims)
             summary.resent += sum(claim.resent for claim in claims)
             summary.recorded.add(recorded)
+            _note_errors(summary, answers)
     summary.waiting = await asyncio.to_thread(_waiting, engine, client, summary.day, clock)
+    if summary.recorded.unanswered:
+        log.warning(
+            "%d charges of %s have no answer from the billing provider (pending, sent again later): %s",
+            summary.recorded.unanswered,
+            client,
+            "; ".join(summary.errors),
+        )
     return summary
+
+
+def _note_errors(summary: BillingSummary, answers: Sequence[Answer]) -> None:
+    for answer in answers:
+        if answer.error and answer.error not in summary.errors and len(summary.errors) < SHOWN_ERRORS:
+            summary.errors.append(answer.error)
 
 
 async def _charge(billing: BillingProvider, client: str, claim: Claim) -> Answer:

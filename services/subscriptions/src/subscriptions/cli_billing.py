@@ -74,6 +74,8 @@ def summary_table(client: str, summary: BillingSummary) -> Table:
     result = summary.as_result()
     for name, label in LABELS.items():
         table.add_row(label, str(result[name]))
+    for error in summary.errors:
+        table.add_row("no answer because", error)
     return table
 
 

@@ -75,6 +75,7 @@ def test_a_provider_that_does_not_answer_exits_1_and_leaves_the_charge_pending(
     result = run(runner, "iska", "--date", "2026-03-02")
     assert result.exit_code == 1, result.output
     assert shown(result, "no answer from the provider") == "1"
+    assert "unreachable" in shown(result, "no answer because")
     billing.behave()
     assert run(runner, "iska", "--date", "2026-03-02").exit_code == 0  # its lease has not passed yet
     assert billing.charged() == []
