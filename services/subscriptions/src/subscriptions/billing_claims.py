@@ -87,12 +87,18 @@ def lapse_ended_periods(session: Session, *, client: str, day: date, now: dateti
     return moved
 
 
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    claims: list[Claim]  # by subscription id
+    last_id: int | None  # the highest subscription id claimed; None: nothing was due
+
+
 def claim_due(
     session: Session, *, client: str, day: date, now: datetime, lease_until: datetime, after: int, limit: int
-) -> list[Claim]:
+) -> Chunk:
     """Claim up to `limit` due subscriptions with ids above `after` (each once per run) and record
-    the attempt each is to send; sorted by subscription id. Part of the caller's transaction, which
-    must commit before any call is made."""
+    the attempt each is to send. Part of the caller's transaction, which must commit before any call
+    is made."""
     due = _due(client, day, now)
     ids = (
         select(col(Subscription.id))
@@ -115,7 +121,7 @@ def claim_due(
         .execution_options(synchronize_session=False)
     ).all()
     if not rows:
-        return []
+        return Chunk([], None)
     latest = _latest_attempts(session, [(row.id, row.period, row.next_billing_date) for row in rows])
     chosen: list[tuple[BillingAttempt, str, bool]] = []
     for row in sorted(rows, key=lambda row: row.id):
@@ -128,7 +134,7 @@ def claim_due(
         else:
             chosen.append((_new_attempt(session, row, found, client=client, now=now), row.msisdn, False))
     session.flush()  # the new attempts' ids, and their keys taken before any call
-    return [_claim(attempt, msisdn, resent) for attempt, msisdn, resent in chosen]
+    return Chunk([_claim(attempt, msisdn, resent) for attempt, msisdn, resent in chosen], max(row.id for row in rows))
 
 
 def count_waiting(session: Session, *, client: str, day: date, now: datetime) -> int:

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 
 from quintet_shared.clock import Clock
 from quintet_shared.db import session_scope
-from subscriptions.billing_claims import Claim, claim_due, count_waiting, lapse_ended_periods
+from subscriptions.billing_claims import Chunk, Claim, claim_due, count_waiting, lapse_ended_periods
 from subscriptions.billing_outcomes import Recorded, record_answers
 from subscriptions.billing_policy import charge_lease
 from subscriptions.billing_provider import Answer, BillingProvider
@@ -77,10 +77,10 @@ async def run_billing(
     async with provider or BillingProvider.from_settings(settings) as billing:
         after = 0
         while True:
-            claims = await asyncio.to_thread(_claim, engine, settings, client, summary.day, clock, after, chunk)
-            if not claims:
+            taken = await asyncio.to_thread(_claim, engine, settings, client, summary.day, clock, after, chunk)
+            if taken.last_id is None:
                 break
-            after = claims[-1].subscription_id
+            after, claims = taken.last_id, taken.claims
             answers = await asyncio.gather(*(_charge(billing, client, claim) for claim in claims))
             answered = list(zip(claims, answers, strict=True))
             recorded = await asyncio.to_thread(_record, engine, settings, client, timezone, answered, clock)
@@ -121,9 +121,7 @@ def _lapse(engine: Engine, client: str, day: date, clock: Clock) -> int:
         return lapse_ended_periods(session, client=client, day=day, now=clock())
 
 
-def _claim(
-    engine: Engine, settings: Settings, client: str, day: date, clock: Clock, after: int, limit: int
-) -> list[Claim]:
+def _claim(engine: Engine, settings: Settings, client: str, day: date, clock: Clock, after: int, limit: int) -> Chunk:
     now = clock()
     with session_scope(engine) as session:
         lease_until = now + charge_lease(settings)
