@@ -5,6 +5,7 @@ from pathlib import Path
 from quintet_shared.component import ComponentDefinition
 from subscriptions.api import router
 from subscriptions.config import Settings
+from subscriptions.csv_uploads import IMPORT_JOB, run_import_job
 from subscriptions.models import metadata
 
 DEFINITION = ComponentDefinition(
@@ -16,4 +17,5 @@ DEFINITION = ComponentDefinition(
     migrations=Path(__file__).resolve().parents[2] / "migrations",
     app_factory="subscriptions.main:create_app",
     routers=[router],
+    jobs={IMPORT_JOB: run_import_job},
 )
