@@ -172,7 +172,7 @@ def _land(
 ) -> tuple[dict[str, int], ErrorLog]:
     """Each chunk in its own transaction; what changed, and the rows the landing rejected (unknown
     msisdns: never past a cap, which would leave the file half landed)."""
-    totals: dict[str, int] = {}
+    totals = dict.fromkeys(csv_landing.CHANGES[kind], 0)
     rejected = ErrorLog(cap=sys.maxsize)
     for number, chunk in enumerate(staged, 1):
         hold_write_lock(session, _LOCKED_TABLE.get(kind, "subscription"))
@@ -182,7 +182,7 @@ def _land(
         for line, message in row_errors:
             rejected.add(line, message)
         for name, count in changed.items():
-            totals[name] = totals.get(name, 0) + count
+            totals[name] += count
         report(number, len(staged))
     moved = totals.pop("moved", 0)
     totals["unchanged"] = sum(chunk.size for chunk in staged) - sum(totals.values()) - rejected.count

@@ -36,6 +36,12 @@ COLUMNS = {
     Kind.CANCELLATIONS: "line, msisdn, at",
     Kind.UPDATES: "line, msisdn, at, latitude, longitude, forecast_id",
 }
+CHANGES = {  # what land() counts, by kind
+    Kind.FORECASTS: ("created", "updated", "moved"),
+    Kind.ADDITIONS: ("added", "added_again"),
+    Kind.CANCELLATIONS: ("cancelled",),
+    Kind.UPDATES: ("updated",),
+}
 _TYPES = {
     "postgresql": {
         "line": "integer NOT NULL", "gid": "text NOT NULL", "msisdn": "text NOT NULL", "at": "timestamptz NOT NULL",
