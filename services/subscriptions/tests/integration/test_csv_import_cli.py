@@ -67,7 +67,8 @@ def test_forecasts_then_additions_with_a_bad_row(runner: CliRunner, database_url
     additions = write(
         tmp_path,
         "additions.csv",
-        "msisdn,ts,lat,lon,service_id\n254700000001,2026-03-02 09:00:00,-1.3,36.8,11\n1234,2026-03-02 09:00:00,0,0,11\n",
+        "msisdn,ts,lat,lon,service_id\n254700000001,2026-03-02 09:00:00,-1.3,36.8,11\n"
+        "1234,2026-03-02 09:00:00,0,0,11\n",
     )
     result = run(runner, "iska", "additions", additions)
     assert result.exit_code == 1, result.output
