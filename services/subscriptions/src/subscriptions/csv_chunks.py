@@ -1,8 +1,9 @@
 """Good rows of a CSV (csv_reader.py) into chunks for the staging table, formatted for the database.
 
-A chunk holds one row per gid or msisdn, the one that wins: the latest `ts` of an msisdn (the later
-line on a tie), the last row of a gid; each row replaced counts in `repeated`. Rows of a later chunk
-land after (csv_landing.py compares their times with what is stored). Additions and updates get
+A chunk holds one row per gid or msisdn, the one that applying the rows one by one in file order
+would leave in force (`_wins`): the last row of a gid, the first addition or cancellation of an
+msisdn, its update of the latest `ts`; each other row counts in `repeated`. Rows of a later chunk land
+after (csv_landing.py compares their times with what is stored), to the same effect. Additions and updates get
 their nearest forecast point here, a chunk per KD-tree query (nearest.PointIndex).
 
 PostgreSQL takes COPY text (times in UTC, `+00`); SQLite parameter tuples, times written as
@@ -41,9 +42,9 @@ class ChunkBuilder:
     last: int = 0
 
     def add(self, row: Row) -> None:
-        rows = self.rows
-        if len(rows) >= self.limit:
+        if len(self.rows) >= self.limit:
             self.cut()
+        rows = self.rows
         if not rows:
             self.first = row[0]
         self.last = row[0]
@@ -54,8 +55,17 @@ class ChunkBuilder:
             rows[key] = row
             return
         self.repeated += 1
-        if row[2] >= held[2]:  # the latest ts wins; forecasts ("" each) the last row
+        if self._wins(row, held):
             rows[key] = row
+
+    def _wins(self, row: Row, held: Row) -> bool:
+        """Whether a later row of the same gid or msisdn replaces the one held, as applying the rows
+        one by one in file order would decide (and as chunks landing one after the other do)."""
+        if self.kind is Kind.FORECASTS:
+            return True  # each row replaces the point
+        if self.kind is Kind.UPDATES:
+            return bool(row[2] >= held[2])  # the latest location wins, wherever it is in the file
+        return False  # the first addition subscribes (later ones find it subscribed); the first cancellation cancels
 
     def cut(self) -> None:
         if self.rows:

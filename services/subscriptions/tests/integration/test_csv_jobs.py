@@ -4,7 +4,10 @@ subscribers land as the rows say, linked to their nearest point; a file sent aga
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from quintet_shared.jobs import JobOutcome
+from subscriptions import csv_import
 
 FORECASTS = "gid,lat,lon,fcat24,fcat48\n"
 ADDITIONS = "msisdn,ts,lat,lon,original_sub_plan\n"
@@ -150,3 +153,36 @@ def test_another_clients_subscribers_are_never_touched(api: Any, files: Any) -> 
     assert outcome.result["rejected"] == 1
     assert outcome.errors == [{"line": 2, "message": "no subscription has msisdn 254700000001"}]
     assert files.subscription("254700000001", client="other")["status"] == "unpaid"
+
+
+@pytest.mark.parametrize("chunk_rows", [50_000, 2])
+def test_rows_of_one_msisdn_apply_in_file_order_whatever_the_chunks(
+    api: Any, files: Any, monkeypatch: pytest.MonkeyPatch, chunk_rows: int
+) -> None:
+    monkeypatch.setattr(csv_import, "CHUNK_ROWS", chunk_rows)  # 2: a chunk per two rows, repeats in later ones
+    imported = files.imported(
+        "additions",
+        ADDITIONS
+        + "".join(f"25470000000{n},2026-03-02 09:00:00,-1.3,36.8,11\n" for n in range(5))
+        + "254700000001,2026-03-02 10:00:00,-1.3,36.8,21\n",  # subscribed already by line 3
+    )
+    assert counts(imported, "rows", "added", "rejected") == (6, 5, 0)
+    imported = files.imported(
+        "updates",
+        UPDATES
+        + "254700000001,2026-03-02 11:00:00,1,1\n"
+        + "254700000002,2026-03-02 11:00:00,2,2\n"
+        + "254700000003,2026-03-02 11:00:00,3,3\n"
+        + "254700000001,2026-03-02 12:00:00,4,4\n"  # later: replaces line 2
+        + "254700000002,2026-03-02 10:00:00,5,5\n",  # earlier than line 3: stale
+    )
+    assert counts(imported, "rows", "rejected") == (5, 0)  # `updated` counts line 5 again when it lands apart
+    _, subs = files.everything()
+    shown = {msisdn: (sub["plan"], sub["latitude"]) for msisdn, sub in subs.items()}
+    assert shown == {
+        "254700000000": ("daily", -1.3),
+        "254700000001": ("daily", 4),
+        "254700000002": ("daily", 2),
+        "254700000003": ("daily", 3),
+        "254700000004": ("daily", -1.3),
+    }
