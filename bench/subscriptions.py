@@ -56,10 +56,12 @@ import httpx  # noqa: E402
 import numpy as np  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
+from sqlmodel import Session  # noqa: E402
 
 from quintet_platform import distributed  # noqa: E402
 from quintet_shared.db import make_engine  # noqa: E402
 from quintet_shared.geo import EARTH_RADIUS_KM  # noqa: E402
+from subscriptions.nearest import PointIndex  # noqa: E402
 
 
 def _sibling(name: str) -> ModuleType:
@@ -169,21 +171,23 @@ def import_through_gateway(run: Run, target: str, path: Path) -> Imported:
 
 
 def bare_copy(engine: Engine, path: Path, now: datetime) -> float:
-    """The same subscribers by one COPY straight into `subscription` (its indexes and checks), the
-    rows formatted beforehand (not timed); rolled back."""
+    """The same subscribers by one COPY straight into `subscription` (its indexes, checks and the
+    foreign key of their point), the rows formatted and linked beforehand (not timed); rolled back."""
     stamp, today = now.isoformat(), now.date().isoformat()
     with path.open() as stream:
         next(stream)
-        rows = []
-        for line in stream:
-            msisdn, ts, latitude, longitude, plan = line.rstrip("\n").split(",")
-            rows.append(
-                f"{CLIENT}\t{msisdn}\t{'daily' if plan == '11' else 'weekly'}\tunpaid\t{latitude}\t{longitude}\t1\t"
-                f"{ts}+00\t{ts}+00\t{today}\t0\t{stamp}\t{stamp}\n"
-            )
-    payload = "".join(rows)
+        fields = [line.rstrip("\n").split(",") for line in stream]
+    with Session(engine) as session:
+        points = PointIndex.load(session, client=CLIENT)
+    links = points.nearest_ids([float(f[2]) for f in fields], [float(f[3]) for f in fields])
+    payload = "".join(
+        f"{CLIENT}\t{msisdn}\t{'daily' if plan == '11' else 'weekly'}\tunpaid\t{latitude}\t{longitude}\t{point}\t1\t"
+        f"{ts}+00\t{ts}+00\t{today}\t0\t{stamp}\t{stamp}\n"
+        for (msisdn, ts, latitude, longitude, plan), point in zip(fields, links, strict=True)
+    )
+    del fields, links
     columns = (
-        "client, msisdn, plan, status, latitude, longitude, period, subscribed_at, located_at, "
+        "client, msisdn, plan, status, latitude, longitude, forecast_id, period, subscribed_at, located_at, "
         "next_billing_date, failed_attempts, created_at, updated_at"
     )
     with engine.connect() as connection:
