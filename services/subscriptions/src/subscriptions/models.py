@@ -21,6 +21,11 @@ has no point yet: the subscriber is kept and linked when points arrive. Deleting
 NULL by the foreign key; the use case relinks those subscribers in the same transaction, and a
 forecast upload relinks every subscriber a new or moved point is now nearest to.
 
+CSV files (csv_import.py) apply each row as of its `ts`: an addition later than the cancellation
+starts a new period; a cancellation older than `subscribed_at` changes nothing; an update older than
+`located_at` (when the location in force was given) changes nothing and never touches `subscribed_at`.
+So a file sent twice, or late, changes nothing more.
+
 Periods and billing renewal
 ---------------------------
 A subscription is one row per (client, msisdn) for ever. `period` counts its subscription periods:
