@@ -108,7 +108,7 @@ class CsvReader:
         if gid is None:
             return f"gid {_shown(gid_text)} is not 1 to {check.MAX_GID} characters without '/'"
         location = self._location(lat_text, lon_text)
-        if type(location) is str:
+        if isinstance(location, str):
             return location
         for name, value in (("fcat24", fcat24), ("fcat48", fcat48)):
             if check.category(value) is None:
@@ -118,10 +118,10 @@ class CsvReader:
     def _additions(self, line: int, fields: list[str]) -> Row | str:
         msisdn_text, ts_text, lat_text, lon_text, plan_text = fields
         subscriber = self._subscriber(msisdn_text, ts_text)
-        if type(subscriber) is str:
+        if isinstance(subscriber, str):
             return subscriber
         location = self._location(lat_text, lon_text)
-        if type(location) is str:
+        if isinstance(location, str):
             return location
         plan = check.plan(plan_text)
         if plan is None:
@@ -132,17 +132,17 @@ class CsvReader:
 
     def _cancellations(self, line: int, fields: list[str]) -> Row | str:
         subscriber = self._subscriber(*fields)
-        if type(subscriber) is str:
+        if isinstance(subscriber, str):
             return subscriber
         return (line, *subscriber)
 
     def _updates(self, line: int, fields: list[str]) -> Row | str:
         msisdn_text, ts_text, lat_text, lon_text = fields
         subscriber = self._subscriber(msisdn_text, ts_text)
-        if type(subscriber) is str:
+        if isinstance(subscriber, str):
             return subscriber
         location = self._location(lat_text, lon_text)
-        if type(location) is str:
+        if isinstance(location, str):
             return location
         return (line, *subscriber, *location)
 
