@@ -3,9 +3,23 @@
 from pathlib import Path
 
 from quintet_shared.component import ComponentDefinition
-from subscriptions.api import router
+from quintet_shared.schedules import Periodic
+from subscriptions.api import public_routers, router
 from subscriptions.config import Settings
 from subscriptions.models import metadata
+from subscriptions.sms_jobs import run_daily_sms, run_sms_resend
+from subscriptions.sms_schedule import (
+    DAILY_EVERY,
+    DAILY_SCHEDULE,
+    DAILY_TASK,
+    DAY_JOB,
+    RESEND_JOB,
+    SWEEP_EVERY,
+    SWEEP_SCHEDULE,
+    queue_daily_runs,
+    start_daily_run,
+    sweep,
+)
 
 DEFINITION = ComponentDefinition(
     name="subscriptions",
@@ -16,4 +30,8 @@ DEFINITION = ComponentDefinition(
     migrations=Path(__file__).resolve().parents[2] / "migrations",
     app_factory="subscriptions.main:create_app",
     routers=[router],
+    public_routers=public_routers,
+    jobs={DAY_JOB: run_daily_sms, RESEND_JOB: run_sms_resend},
+    periodic=[Periodic(DAILY_SCHEDULE, DAILY_EVERY, queue_daily_runs), Periodic(SWEEP_SCHEDULE, SWEEP_EVERY, sweep)],
+    one_shot={DAILY_TASK: start_daily_run},
 )
