@@ -1,7 +1,6 @@
 """The daily SMS's routes: each gateway's figures (for the client), and the delivery-receipt
 callback (public: the gateways that call it have no app id; its token says whose it is)."""
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
@@ -13,7 +12,7 @@ from quintet_shared.public import PublicCallerDep, public_router
 from subscriptions import sms_receipts
 from subscriptions.api_answers import INVALID, UNSIGNED
 from subscriptions.config import Settings
-from subscriptions.schemas_sms import GatewaysAnswer, Receipt, ReceiptAnswer
+from subscriptions.schemas_sms import GatewaysAnswer, LocalDate, Receipt, ReceiptAnswer
 from subscriptions.sms_stats import gateway_stats
 
 router = APIRouter(tags=["subscriptions: sms"])
@@ -30,7 +29,7 @@ def get_gateways(
     request: Request,
     client: ClientDep,
     session: SessionDep,
-    day: Annotated[date | None, Query(description="One local date (YYYY-MM-DD); every date when left out")] = None,
+    day: Annotated[LocalDate | None, Query(description="One local date (YYYY-MM-DD); every date when left out")] = None,
 ) -> GatewaysAnswer:
     settings = request.app.state.settings
     configured = settings.sms_gateway_names if isinstance(settings, Settings) else ()

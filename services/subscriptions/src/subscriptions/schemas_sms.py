@@ -1,9 +1,20 @@
 """What the SMS routes read and answer: a delivery receipt, and the gateways' figures."""
 
+import re
 from datetime import date
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+
+def _iso_date(value: Any) -> Any:
+    # Pydantic alone also reads a number as a Unix time (`0` → 1970-01-01): a date is YYYY-MM-DD only.
+    if isinstance(value, date) or (isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value)):
+        return value
+    raise ValueError("must be a date, YYYY-MM-DD")
+
+
+LocalDate = Annotated[date, BeforeValidator(_iso_date)]
 
 
 class Receipt(BaseModel):
