@@ -3,7 +3,9 @@
 - Take: queued messages whose `next_attempt_at` has come are claimed a chunk at a time by one UPDATE
   that moves `next_attempt_at` a lease ahead (on PostgreSQL the chunk is picked `FOR UPDATE SKIP
   LOCKED`), so replicas and runs at once never send a row twice; a sender that dies leaves its rows
-  to the sweep after the lease (sms_schedule.py).
+  to the sweep after the lease (sms_schedule.py). The sweep's resend takes only rows recorded longer
+  than the lease ago: a daily run still claiming its own chunks keeps them (a resend taking them at
+  once sent nothing twice, but split one run's figures over two jobs).
 - Send: a fixed number of senders (`SUBSCRIPTIONS_SMS_CONCURRENCY`) take messages from a bounded
   queue the claims fill, so at most that many requests are in flight and memory stays bounded
   however many messages there are. Each message goes round-robin over the gateways (its turn is its
@@ -72,16 +74,18 @@ def callback_url(settings: Settings, token: str) -> str:
 
 
 async def deliver(
-    engine: Engine, settings: Settings, *, client: str, clock: Clock, day: date | None = None
+    engine: Engine, settings: Settings, *, client: str, clock: Clock, day: date | None = None, resend: bool = False
 ) -> DeliveryCounts:
-    """Send the client's queued messages that are due (of `day` only, when given)."""
+    """Send the client's queued messages that are due: of `day` only, when given; with `resend`, only
+    those recorded longer than the lease ago (left by a sender that died, not a run's own, which its
+    run is still sending)."""
     callback = callback_url(settings, await asyncio.to_thread(_token, engine, client, clock()))
     counts = DeliveryCounts()
     queue: asyncio.Queue[Claimed | None] = asyncio.Queue(maxsize=2 * settings.sms_concurrency)
     recorder = _Recorder(engine, clock, counts)
 
     async def claim_all() -> None:
-        while chunk := await asyncio.to_thread(_claim_chunk, engine, client, clock(), day, callback):
+        while chunk := await asyncio.to_thread(_claim_chunk, engine, client, clock(), day, resend, callback):
             for claimed in chunk:
                 await queue.put(claimed)
 
@@ -105,7 +109,9 @@ async def deliver(
     return counts
 
 
-def claim(session: Session, *, client: str, now: datetime, day: date | None, limit: int) -> list[int]:
+def claim(
+    session: Session, *, client: str, now: datetime, day: date | None, limit: int, resend: bool = False
+) -> list[int]:
     """Take up to `limit` due queued messages, holding them off the other senders for the lease."""
     due = select(SmsMessage.id).where(
         SmsMessage.client == client,
@@ -114,6 +120,8 @@ def claim(session: Session, *, client: str, now: datetime, day: date | None, lim
     )
     if day is not None:
         due = due.where(SmsMessage.day == day)
+    if resend:
+        due = due.where(SmsMessage.queued_at <= now - LEASE)  # type: ignore[operator]
     due = due.order_by(SmsMessage.next_attempt_at, SmsMessage.id).limit(limit).with_for_update(skip_locked=True)  # type: ignore[arg-type]
     return list(
         session.execute(
@@ -211,9 +219,11 @@ def _token(engine: Engine, client: str, now: datetime) -> str:
         return get_settings(session, client=client, now=now).callback_token
 
 
-def _claim_chunk(engine: Engine, client: str, now: datetime, day: date | None, callback: str) -> list[Claimed]:
+def _claim_chunk(
+    engine: Engine, client: str, now: datetime, day: date | None, resend: bool, callback: str
+) -> list[Claimed]:
     with session_scope(engine) as session:
-        ids = claim(session, client=client, now=now, day=day, limit=CHUNK)
+        ids = claim(session, client=client, now=now, day=day, limit=CHUNK, resend=resend)
         if not ids:
             return []
         rows = session.execute(

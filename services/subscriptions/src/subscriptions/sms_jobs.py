@@ -19,5 +19,5 @@ def run_daily_sms(ctx: JobContext) -> JobOutcome:
 
 def run_sms_resend(ctx: JobContext) -> JobOutcome:
     """Send the client's queued messages that are due again."""
-    counts = asyncio.run(deliver(ctx.engine, Settings(), client=ctx.client, clock=ctx.clock))
+    counts = asyncio.run(deliver(ctx.engine, Settings(), client=ctx.client, clock=ctx.clock, resend=True))
     return JobOutcome(result=counts.as_result())

@@ -8,7 +8,8 @@
 - `start_daily_run` (the one-shot task) queues the `sms_day` job of that client and date.
 - `sweep` (every `SWEEP_EVERY`): expires accepted messages without a receipt and fails those never
   sent in time (sms_receipts.py), and queues an `sms_resend` job for each client whose queued
-  messages are due again (a sender that died left them leased), unless one is queued or running.
+  messages are due again (a sender that died left them leased; recorded longer than the lease ago,
+  so a run still sending is left alone), unless one is queued or running.
 """
 
 from datetime import date, datetime, timedelta
@@ -23,6 +24,7 @@ from quintet_shared.schedules import schedule_once
 from quintet_shared.tables import job
 from subscriptions.config import Settings
 from subscriptions.models import ClientSettings, SmsMessage, SmsStatus
+from subscriptions.sms_delivery import LEASE
 from subscriptions.sms_receipts import expire_unreported
 
 SERVICE = "subscriptions"
@@ -66,6 +68,7 @@ def sweep(session: Session, slot: datetime) -> None:
     due = select(SmsMessage.client).where(
         SmsMessage.status == SmsStatus.QUEUED.value,
         SmsMessage.next_attempt_at <= slot,  # type: ignore[operator]
+        SmsMessage.queued_at <= slot - LEASE,  # type: ignore[operator]  (a run's own rows are its run's)
     )
     for client in session.execute(due.distinct()).scalars().all():
         if not _resend_unfinished(session, client):
