@@ -68,7 +68,8 @@ def sweep(session: Session, slot: datetime) -> None:
     due = select(SmsMessage.client).where(
         SmsMessage.status == SmsStatus.QUEUED.value,
         SmsMessage.next_attempt_at <= slot,  # type: ignore[operator]
-        SmsMessage.queued_at <= slot - LEASE,  # type: ignore[operator]  (a run's own rows are its run's)
+        # Older than the lease: a run's own rows are its run's to send.
+        SmsMessage.queued_at <= slot - LEASE,  # type: ignore[operator]
     )
     for client in session.execute(due.distinct()).scalars().all():
         if not _resend_unfinished(session, client):
