@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -34,7 +34,7 @@ from quintet_shared.clock import Clock
 from quintet_shared.db import session_scope
 from subscriptions.client_settings import get_settings
 from subscriptions.config import Settings
-from subscriptions.models import SmsMessage, SmsStatus, Subscription
+from subscriptions.models import SmsMessage, SmsStatus, Subscription, SubscriptionStatus
 from subscriptions.sms_gateways import OutgoingSms, SendOutcome, SmsGateways
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,7 @@ FLUSH_EVERY = 500
 FLUSH_SECONDS = 0.25
 QUEUED, ACCEPTED, FAILED = SmsStatus.QUEUED.value, SmsStatus.ACCEPTED.value, SmsStatus.FAILED.value
 PUBLIC_CALLBACK = "/subscriptions/public/sms/{token}"
+NOT_PAID = "cancelled, or no longer paid for its day, before it was sent"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +86,9 @@ async def deliver(
     recorder = _Recorder(engine, clock, counts)
 
     async def claim_all() -> None:
-        while chunk := await asyncio.to_thread(_claim_chunk, engine, client, clock(), day, resend, callback):
+        while (
+            chunk := await asyncio.to_thread(_claim_chunk, engine, client, clock(), day, resend, callback)
+        ) is not None:
             for claimed in chunk:
                 await queue.put(claimed)
 
@@ -221,18 +224,37 @@ def _token(engine: Engine, client: str, now: datetime) -> str:
 
 def _claim_chunk(
     engine: Engine, client: str, now: datetime, day: date | None, resend: bool, callback: str
-) -> list[Claimed]:
+) -> list[Claimed] | None:
+    """The next chunk's messages to send; None when nothing is left to claim. A message whose
+    subscription was cancelled, or is no longer paid for its day, since it was recorded is not sent:
+    it is `failed` with the reason, in the claim's transaction."""
     with session_scope(engine) as session:
         ids = claim(session, client=client, now=now, day=day, limit=CHUNK, resend=resend)
         if not ids:
-            return []
+            return None
         rows = session.execute(
-            select(SmsMessage.id, SmsMessage.msgid, SmsMessage.text, Subscription.msisdn)
+            select(SmsMessage.id, SmsMessage.msgid, SmsMessage.text, Subscription.msisdn, *_still_paid())
             .join(Subscription, Subscription.id == SmsMessage.subscription_id)  # type: ignore[arg-type]
             .where(SmsMessage.id.in_(ids))  # type: ignore[union-attr]
             .order_by(SmsMessage.id)  # type: ignore[arg-type]
         ).all()
+        unpaid = [row[0] for row in rows if not (row[4] and row[5])]
+        if unpaid:
+            session.execute(
+                update(SmsMessage)
+                .where(SmsMessage.id.in_(unpaid), SmsMessage.status == QUEUED)  # type: ignore[union-attr]
+                .values(status=FAILED, next_attempt_at=None, last_error=NOT_PAID)
+                .execution_options(synchronize_session=False)
+            )
     return [
         Claimed(row_id, OutgoingSms(msisdn=msisdn, msgid=msgid, text=text, callback=callback, first=row_id))
-        for row_id, msgid, text, msisdn in rows
+        for row_id, msgid, text, msisdn, active, covered in rows
+        if active and covered
     ]
+
+
+def _still_paid() -> tuple[Any, Any]:
+    return (
+        (Subscription.status == SubscriptionStatus.ACTIVE.value).label("active"),
+        func.coalesce(Subscription.paid_until >= SmsMessage.day, False).label("covered"),  # type: ignore[operator]
+    )

@@ -2,7 +2,8 @@
 through the worker's schedule, its job and the sandbox's three gateways over HTTP, with `srv1` down
 and `srv2` failing half its requests; the receipts come back through the real gateway's public path.
 Each paid subscriber gets exactly one SMS a day, every receipt is recorded, an unpaid or cancelled
-subscriber gets none, and a day not paid gets none."""
+subscriber gets none, and a day not paid gets none (nor a subscription cancelled after its message
+was recorded)."""
 
 from collections import Counter
 from datetime import date, datetime, timedelta
@@ -11,7 +12,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
+from quintet_shared.db import session_scope
+from subscriptions.config import Settings
 from subscriptions.models import SmsMessage
+from subscriptions.sms_daily import record_day
+from subscriptions.sms_delivery import NOT_PAID, deliver
 
 from .sms_fixtures import SmsStack, Worker, make_paid
 
@@ -95,3 +100,24 @@ async def test_three_days_each_paid_subscriber_gets_one_sms_a_day_through_failin
     assert figures["srv3"]["median_delivery_seconds"] is not None
     one_day = api.get("/subscriptions/sms/gateways?day=2026-03-03").json()
     assert sum(item["delivered"] for item in one_day["gateways"]) == len(PAID)
+
+
+async def test_a_subscription_cancelled_between_recording_and_sending_gets_nothing(sms_stack: SmsStack) -> None:
+    api = sms_stack.api
+    api.created("/subscriptions/forecasts", NAIROBI)
+    for msisdn in PAID[:3]:
+        subscribe(api, msisdn, NAIROBI)
+    make_paid(sms_stack.engine, PAID[:3], DAY_ONE)
+    with session_scope(sms_stack.engine) as session:
+        assert record_day(session, client="iska", day=DAY_ONE, now=sms_stack.clock()).recorded == 3
+    assert api.delete(f"/subscriptions/subscriptions/{PAID[0]}").status_code == 204
+    make_paid(sms_stack.engine, [PAID[1]], DAY_ONE - timedelta(days=1))  # its period no longer covers the day
+    counts = await deliver(sms_stack.engine, Settings(), client="iska", clock=sms_stack.clock, day=DAY_ONE)
+    assert (counts.accepted, counts.failed) == (1, 0)
+    await sms_stack.sms.callbacks_done()
+    assert [item["msisdn"] for item in sms_stack.sms.received()] == [PAID[2]]
+    assert sorted((row.status, row.last_error) for row in messages(sms_stack)) == [
+        ("delivered", None),
+        ("failed", NOT_PAID),
+        ("failed", NOT_PAID),
+    ]
