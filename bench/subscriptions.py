@@ -1,6 +1,7 @@
-"""Subscriptions in distributed mode: forecasts and a million subscribers from CSV (part 1).
+"""Subscriptions in distributed mode: a million subscribers from CSV, then the daily SMS.
 
-    python bench/subscriptions.py [--points 10000] [--additions 1000000]
+    python bench/subscriptions.py [--points 10000] [--additions 1000000] [--sms-subscribers 100000]
+        [--sms-concurrency 64] [--sms-baseline-messages N] [--parts csv_jobs,daily_sms]
 
 Starts the distributed platform (`make up`: a process per API and worker, the gateway, the sandbox,
 PostgreSQL, RabbitMQ) on its own port base, database prefix and bus namespace, as bench/events.py
@@ -16,6 +17,9 @@ checks, so that the daily SMS run is added as a part of its own):
    rows, formatted beforehand (not timed), straight into `subscription` with its indexes, rolled
    back. Checks: every row added, none rejected, none left without a point, and for 2,000 of them
    picked at random the point linked is the nearest of all by brute-force haversine.
+2. The daily SMS (bench/subscriptions_sms.py, its own client `smsbench`): `--sms-subscribers` paid
+   subscribers, the daily run against the sandbox's three gateways, every message delivered once;
+   target >= 1,000 SMS/s, beside a bare client posting the same messages at the same concurrency.
 Prints each figure with its ratio to its baseline, PASS/FAIL lines and a final JSON line. The load
 average is printed before the run and before each part. Everything is stopped, and the databases and
 broker entities dropped, at the end; each process gets a 4 GiB address-space limit.
@@ -74,6 +78,7 @@ def _sibling(name: str) -> ModuleType:
 
 
 events = _sibling("events")
+sms = _sibling("subscriptions_sms")
 
 CLIENT = "bench"
 SOUTH, NORTH, WEST, EAST = -4.6, 4.6, 33.9, 41.9  # about Kenya
@@ -92,6 +97,7 @@ class Run:
 
     gateway: httpx.Client
     app: dict[str, str]
+    admin_token: str
     engine: Engine
     plan: distributed.Plan
     args: argparse.Namespace
@@ -265,8 +271,27 @@ def csv_jobs(run: Run) -> Checks:
     return checks
 
 
-# The parts, in order. The daily SMS run (part 2) is added here as a function of its own.
-PARTS: list[Callable[[Run], Checks]] = [csv_jobs]
+# --- part 2: the daily SMS ----------------------------------------------------------------------
+
+
+def daily_sms(run: Run) -> Checks:
+    """Part 2: the daily SMS of paid subscribers against the sandbox (bench/subscriptions_sms.py)."""
+    args = run.args
+    print(f"\n2. The daily SMS of {args.sms_subscribers:,} paid subscribers; load {load()}")
+    figures, checks = sms.sms_section(
+        run.plan,
+        str(run.gateway.base_url).rstrip("/"),
+        run.admin_token,
+        subscribers=args.sms_subscribers,
+        concurrency=args.sms_concurrency,
+        baseline_messages=args.sms_baseline_messages,
+    )
+    run.figures.update(figures)
+    return checks
+
+
+# The parts, in order.
+PARTS: dict[str, Callable[[Run], Checks]] = {"csv_jobs": csv_jobs, "daily_sms": daily_sms}
 
 
 # --- the run -------------------------------------------------------------------------------------
@@ -276,6 +301,7 @@ def bench(args: argparse.Namespace) -> bool:
     run_id = uuid.uuid4().hex[:6]
     secret, admin_token = secrets.token_hex(16), secrets.token_hex(16)
     os.environ.update(GATEWAY_SECRET=secret, GATEWAY_ADMIN_TOKEN=admin_token)
+    os.environ.update(sms.platform_environment(args.sms_concurrency))  # the platform's processes inherit these
     plan = distributed.Plan(
         state_dir=Path(tempfile.mkdtemp(prefix="subscriptions-bench-")),
         port_base=events.free_port_base(),
@@ -293,9 +319,9 @@ def bench(args: argparse.Namespace) -> bool:
         print(f"platform up in {time.monotonic() - started:.0f} s (port base {plan.port_base}, namespace {run_id})")
         engine = make_engine(plan.database_url("subscriptions"))
         with httpx.Client(base_url=f"http://127.0.0.1:{plan.port_base}", timeout=60) as gateway:
-            run = Run(gateway, register(gateway, admin_token), engine, plan, args, {"load_before": load()})
-            for part in PARTS:
-                checks += part(run)
+            run = Run(gateway, register(gateway, admin_token), admin_token, engine, plan, args, {"load_before": load()})
+            for name in args.parts.split(","):
+                checks += PARTS[name](run)
         print(f"\nload average after: {load()}\n")
         for name, ok in checks:
             print(f"{'PASS' if ok else 'FAIL'}  {name}")
@@ -314,7 +340,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=10_000, help="forecast points uploaded first")
     parser.add_argument("--additions", type=int, default=1_000_000, help="subscribers added by one file")
+    parser.add_argument("--sms-subscribers", type=int, default=100_000, help="paid subscribers of the daily SMS")
+    parser.add_argument(
+        "--sms-concurrency", type=int, default=64, help="SMS requests in flight (and the bare client's)"
+    )
+    parser.add_argument(
+        "--sms-baseline-messages", type=int, default=None, help="messages each bare client posts (default: all)"
+    )
+    parser.add_argument("--parts", default=",".join(PARTS), help=f"the parts to run, in order, of: {','.join(PARTS)}")
     args = parser.parse_args()
+    if unknown := set(args.parts.split(",")) - set(PARTS):
+        parser.error(f"unknown parts: {', '.join(sorted(unknown))}")
     events.limit_address_space()
     sys.exit(0 if bench(args) else 1)
 

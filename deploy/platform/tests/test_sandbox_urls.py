@@ -1,10 +1,11 @@
-"""Each run mode points the services' provider URLs at the sandbox it starts."""
+"""Each run mode points the services' provider URLs at the sandbox it starts, and their callback URLs at
+its gateway."""
 
 from pathlib import Path
 
 import pytest
 
-from quintet_platform.components import SANDBOX_PROVIDER_URLS, sandbox_provider_urls
+from quintet_platform.components import SANDBOX_PROVIDER_URLS, gateway_url_settings, sandbox_provider_urls
 from quintet_platform.distributed import Plan
 from sandbox.config import Settings as SandboxSettings
 from sandbox.providers import REGISTERED
@@ -19,17 +20,27 @@ def test_the_urls_follow_the_sandbox_port_and_keep_what_the_environment_sets() -
     assert sandbox_provider_urls(18009, {}) == {
         "PROMOTIONS_PUSH_URL": "http://127.0.0.1:18009/sandbox/push",
         "SUBSCRIPTIONS_BILLING_URL": "http://127.0.0.1:18009/sandbox/billing",
+        "SUBSCRIPTIONS_SMS_URL": "http://127.0.0.1:18009/sandbox/sms",
     }
     assert sandbox_provider_urls(18009, {"PROMOTIONS_PUSH_URL": "https://push.example"}) == {
-        "SUBSCRIPTIONS_BILLING_URL": "http://127.0.0.1:18009/sandbox/billing"
+        "SUBSCRIPTIONS_BILLING_URL": "http://127.0.0.1:18009/sandbox/billing",
+        "SUBSCRIPTIONS_SMS_URL": "http://127.0.0.1:18009/sandbox/sms",
     }
+
+
+def test_callbacks_come_to_the_gateway_of_the_run_mode_unless_the_environment_says_otherwise() -> None:
+    assert gateway_url_settings(18000, {}) == {"SUBSCRIPTIONS_CALLBACK_BASE_URL": "http://127.0.0.1:18000"}
+    assert gateway_url_settings(18000, {"SUBSCRIPTIONS_CALLBACK_BASE_URL": "https://api.example"}) == {}
 
 
 def test_distributed_mode_on_other_ports_reaches_its_own_sandbox(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.delenv("PROMOTIONS_PUSH_URL", raising=False)
+    for name in ("PROMOTIONS_PUSH_URL", "SUBSCRIPTIONS_SMS_URL", "SUBSCRIPTIONS_CALLBACK_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
     env = Plan(state_dir=tmp_path, port_base=18000).environment()
     assert env["PROMOTIONS_PUSH_URL"] == "http://127.0.0.1:18009/sandbox/push"
+    assert env["SUBSCRIPTIONS_SMS_URL"] == "http://127.0.0.1:18009/sandbox/sms"
+    assert env["SUBSCRIPTIONS_CALLBACK_BASE_URL"] == "http://127.0.0.1:18000"
     monkeypatch.setenv("PROMOTIONS_PUSH_URL", "https://push.example")
     assert Plan(state_dir=tmp_path, port_base=18000).environment()["PROMOTIONS_PUSH_URL"] == "https://push.example"

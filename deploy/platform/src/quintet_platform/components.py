@@ -10,7 +10,13 @@ GATEWAY = "gateway"
 SANDBOX = "sandbox"
 SANDBOX_PORT_OFFSET = 9  # the sandbox listens on the gateway's port + 9 (8009)
 # Service settings that hold a sandbox provider's base URL, and that provider's name.
-SANDBOX_PROVIDER_URLS = {"PROMOTIONS_PUSH_URL": "push", "SUBSCRIPTIONS_BILLING_URL": "billing"}
+SANDBOX_PROVIDER_URLS = {
+    "PROMOTIONS_PUSH_URL": "push",
+    "SUBSCRIPTIONS_BILLING_URL": "billing",
+    "SUBSCRIPTIONS_SMS_URL": "sms",
+}
+# Service settings that hold the gateway's URL as outside parties reach it (callbacks to public paths).
+GATEWAY_URL_SETTINGS = ("SUBSCRIPTIONS_CALLBACK_BASE_URL",)
 
 
 def definition(name: str) -> ComponentDefinition:
@@ -35,3 +41,9 @@ def sandbox_provider_urls(sandbox_port: int, environ: Mapping[str, str]) -> dict
         for name, provider in SANDBOX_PROVIDER_URLS.items()
         if name not in environ
     }
+
+
+def gateway_url_settings(gateway_port: int, environ: Mapping[str, str]) -> dict[str, str]:
+    """The settings naming the gateway's URL (where the sandbox's providers call back), pointing at a
+    gateway on `gateway_port`, for those `environ` does not set already."""
+    return {name: f"http://127.0.0.1:{gateway_port}" for name in GATEWAY_URL_SETTINGS if name not in environ}

@@ -24,6 +24,7 @@ from quintet_platform.components import (
     SANDBOX_PORT_OFFSET,
     SERVICES,
     all_definitions,
+    gateway_url_settings,
     sandbox_provider_urls,
 )
 
@@ -63,6 +64,7 @@ class Plan:
             env[f"{component.upper()}_DATABASE_URL"] = self.database_url(component)
         env["GATEWAY_UPSTREAMS"] = ",".join(f"{s}=http://127.0.0.1:{self.port(s)}" for s in SERVICES)
         env.update(sandbox_provider_urls(self.port(SANDBOX), env))
+        env.update(gateway_url_settings(self.port(GATEWAY), env))
         return env
 
 

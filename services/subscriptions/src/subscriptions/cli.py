@@ -5,4 +5,5 @@ from subscriptions.component import DEFINITION
 
 app = component_cli(DEFINITION)
 import subscriptions.cli_billing  # noqa: E402  (registers `subscriptions billing run`)
-import subscriptions.cli_import  # noqa: E402, F401  (registers `subscriptions import`)
+import subscriptions.cli_import  # noqa: E402  (registers `subscriptions import`)
+import subscriptions.cli_sms  # noqa: E402, F401  (registers `subscriptions sms run`)

@@ -245,6 +245,13 @@ class SmsMessage(SubscriptionsModel, table=True):
             postgresql_where=text("status = 'queued'"),
             sqlite_where=text("status = 'queued'"),
         ),
+        # The expiry sweep: accepted rows only, so a delivered one leaves the index.
+        Index(
+            "ix_sms_message_accepted_sent_at",
+            "sent_at",
+            postgresql_where=text("status = 'accepted'"),
+            sqlite_where=text("status = 'accepted'"),
+        ),
     )
     id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True))
     client: str = Field(max_length=64)

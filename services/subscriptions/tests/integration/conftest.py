@@ -26,6 +26,8 @@ from quintet_shared.testing.gateway import signed_headers
 from subscriptions.component import DEFINITION
 from subscriptions.csv_uploads import IMPORT_JOB, run_import_job
 
+from .sms_fixtures import sms_sandbox, sms_stack, worker  # noqa: F401  (the daily SMS's fixtures)
+
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 

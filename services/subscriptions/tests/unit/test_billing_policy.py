@@ -65,5 +65,7 @@ def test_the_retry_schedule_is_read_comma_separated(monkeypatch: pytest.MonkeyPa
 
 def test_prod_refuses_the_public_billing_key() -> None:
     with pytest.raises(ValidationError, match="billing_auth_key"):
-        Settings(quintet_env="prod", gateway_secret="a-real-secret")
-    Settings(quintet_env="prod", gateway_secret="a-real-secret", billing_auth_key="a-real-key")
+        Settings(quintet_env="prod", gateway_secret="a-real-secret", sms_token="a-real-token")
+    Settings(
+        quintet_env="prod", gateway_secret="a-real-secret", billing_auth_key="a-real-key", sms_token="a-real-token"
+    )
