@@ -3,7 +3,7 @@ SMS text, and the secret token of its delivery-receipt URL. The row is created w
 first time anything needs it; the token is never shown by the API."""
 
 import secrets
-from datetime import date, datetime
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
@@ -38,7 +38,9 @@ def get_settings(session: Session, *, client: str, now: datetime) -> ClientSetti
 
 def put_settings(session: Session, *, client: str, data: SettingsPut, now: datetime) -> ClientSettings:
     row = get_settings(session, client=client, now=now)
-    apply(row, data.model_dump())
+    values = data.model_dump()
+    values["sms_local_time"] = time.fromisoformat(data.sms_local_time)  # HH:MM, checked by its pattern
+    apply(row, values)
     row.updated_at = now
     session.flush()
     return row

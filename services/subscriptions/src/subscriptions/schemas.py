@@ -167,11 +167,6 @@ class SettingsPut(Body):
         None, description="With `{fcat24}` and `{fcat48}`; null: `fcat24: {fcat24}, fcat48: {fcat48}`"
     )
 
-    @field_validator("sms_local_time", mode="after")
-    @classmethod
-    def _as_time(cls, value: str) -> time:
-        return time.fromisoformat(value)
-
     @field_validator("sms_template")
     @classmethod
     def _template(cls, value: str | None) -> str | None:

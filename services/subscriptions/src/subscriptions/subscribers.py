@@ -128,7 +128,10 @@ def count_subscriptions(session: Session, *, client: str, filters: dict[str, Any
 
 
 def summary(row: Subscription, gid: str | None) -> SubscriptionSummary:
-    return SubscriptionSummary.model_validate({**row.model_dump(), "plan": Plan(row.plan), "forecast_gid": gid})
+    # Read by attribute, not through row.model_dump(): the row holds plan and status as the strings
+    # the database gave, which the row's own serializer warns about.
+    fields = {name: getattr(row, name) for name in SubscriptionSummary.model_fields if hasattr(row, name)}
+    return SubscriptionSummary.model_validate({**fields, "plan": Plan(row.plan), "forecast_gid": gid})
 
 
 def public(session: Session, row: Subscription) -> SubscriptionPublic:
