@@ -5,6 +5,7 @@ from pathlib import Path
 from marketplace.api import router
 from marketplace.config import Settings
 from marketplace.models import metadata
+from marketplace.product_uploads import IMPORT_JOB, run_import_job
 from quintet_shared.component import ComponentDefinition
 
 DEFINITION = ComponentDefinition(
@@ -16,4 +17,5 @@ DEFINITION = ComponentDefinition(
     migrations=Path(__file__).resolve().parents[2] / "migrations",
     app_factory="marketplace.main:create_app",
     routers=[router],
+    jobs={IMPORT_JOB: run_import_job},
 )
