@@ -26,6 +26,9 @@ from quintet_shared.runtime import Runtime
 from quintet_shared.tables import job
 from quintet_shared.testing.bus_harness import eventually
 from quintet_shared.testing.gateway import signed_headers
+from quintet_shared.testing.thread_server import serving
+from sandbox.config import Settings as SandboxSettings
+from sandbox.main import create_app as create_sandbox
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 CLIENT = "seller"
@@ -172,3 +175,44 @@ async def worker(engine: Engine, clock: FakeClock) -> AsyncIterator[Worker]:
 
 def run(coroutine: Any) -> Any:
     return asyncio.run(coroutine)
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[Any]:
+    """The sandbox served for real on a free port, for the whole session."""
+    with serving(create_sandbox(SandboxSettings())) as server:
+        yield server
+
+
+class MarketplaceSandbox:
+    """The sandbox's marketplace provider as a test sees it: merchants' tokens, customers' orders."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.orders_url = f"{url}/shop/api"
+
+    def give_token(self, merchant_id: str, token: str) -> None:
+        assert httpx.put(f"{self.url}/merchants/{merchant_id}", json={"apiToken": token}).status_code == 204
+
+    def order(self, merchant_id: str, entries: list[dict[str, Any]], *, at: datetime, **extra: Any) -> dict[str, Any]:
+        body = {
+            "merchantId": merchant_id,
+            "customer": {"email": "aigerim@example.kz", "name": "Aigerim Sadykova"},
+            "entries": entries,
+            "creationDate": int(at.timestamp() * 1000),
+            **extra,
+        }
+        response = httpx.post(f"{self.url}/orders", json=body)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def behave(self, **behaviour: Any) -> None:
+        assert httpx.put(f"{self.url}/behaviour", json=behaviour).status_code == 200
+
+
+@pytest.fixture
+def market(sandbox: Any) -> Iterator[MarketplaceSandbox]:
+    url = f"{sandbox.url}/sandbox/marketplace"
+    httpx.delete(f"{url}/received")
+    yield MarketplaceSandbox(url)
+    httpx.delete(f"{url}/received")
