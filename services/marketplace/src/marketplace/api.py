@@ -3,8 +3,8 @@ resource, joined here. Public routes (no app id) are on `api_public`'s router.""
 
 from fastapi import APIRouter
 
-from marketplace import api_orders, api_product_files, api_products, api_sales_points, api_stores
+from marketplace import api_orders, api_product_files, api_products, api_sales_points, api_stores, api_tariffs
 
 router = APIRouter(tags=["marketplace"])
-for part in (api_stores, api_sales_points, api_products, api_product_files, api_orders):
+for part in (api_stores, api_sales_points, api_products, api_product_files, api_orders, api_tariffs):
     router.include_router(part.router)

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from marketplace import api_landing
 from marketplace.api import router
 from marketplace.config import Settings
 from marketplace.models import metadata
@@ -17,5 +18,6 @@ DEFINITION = ComponentDefinition(
     migrations=Path(__file__).resolve().parents[2] / "migrations",
     app_factory="marketplace.main:create_app",
     routers=[router],
+    public_routers=[api_landing.router],
     jobs={IMPORT_JOB: run_import_job},
 )
