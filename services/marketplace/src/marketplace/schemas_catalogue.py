@@ -23,7 +23,11 @@ ApiToken = Annotated[
 ]
 StockMap = Annotated[
     dict[Annotated[int, Field(ge=1, le=2**31 - 1)], Units],
-    Field(max_length=1000, description="Units per sales point id; a sales point left out keeps its stock"),
+    Field(
+        max_length=1000,
+        description="Units per sales point id; a sales point left out keeps its stock",
+        json_schema_extra={"propertyNames": {"pattern": "^[1-9][0-9]{0,9}$"}},
+    ),
 ]
 
 
@@ -84,7 +88,7 @@ class ProductFields(Body):
     min_price_cents: PositiveCents | None = Field(None, description="The repricer's floor; the price when left out")
     max_price_cents: PositiveCents | None = Field(None, description="The repricer's ceiling; the price when left out")
     step_cents: PositiveCents = Field(100, description="How far below a competitor the repricer goes")
-    repricing: bool = False
+    repricing: Annotated[bool, Field(strict=True)] = False
 
 
 class ProductCreate(ProductFields):
@@ -100,7 +104,7 @@ class ProductPatch(Patch):
     min_price_cents: PositiveCents = None  # type: ignore[assignment]
     max_price_cents: PositiveCents = None  # type: ignore[assignment]
     step_cents: PositiveCents = None  # type: ignore[assignment]
-    repricing: bool = None  # type: ignore[assignment]
+    repricing: Annotated[bool, Field(strict=True)] = None  # type: ignore[assignment]
     stock: StockMap = None  # type: ignore[assignment]
 
 
