@@ -12,12 +12,15 @@ from sandbox.providers import REGISTERED
 
 def test_every_provider_named_is_one_the_sandbox_serves() -> None:
     served = {factory(SandboxSettings()).name for factory in REGISTERED}
-    assert set(SANDBOX_PROVIDER_URLS.values()) <= served
+    assert {path.split("/")[0] for path in SANDBOX_PROVIDER_URLS.values()} <= served
 
 
 def test_the_urls_follow_the_sandbox_port_and_keep_what_the_environment_sets() -> None:
-    assert sandbox_provider_urls(18009, {}) == {"PROMOTIONS_PUSH_URL": "http://127.0.0.1:18009/sandbox/push"}
-    assert sandbox_provider_urls(18009, {"PROMOTIONS_PUSH_URL": "https://push.example"}) == {}
+    assert sandbox_provider_urls(18009, {}) == {
+        "PROMOTIONS_PUSH_URL": "http://127.0.0.1:18009/sandbox/push",
+        "MARKETPLACE_ORDERS_URL": "http://127.0.0.1:18009/sandbox/marketplace/shop/api",
+    }
+    assert sandbox_provider_urls(18009, dict.fromkeys(SANDBOX_PROVIDER_URLS, "https://provider.example")) == {}
 
 
 def test_distributed_mode_on_other_ports_reaches_its_own_sandbox(
