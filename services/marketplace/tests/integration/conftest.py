@@ -159,6 +159,11 @@ class Worker:
             if relayed == 0:
                 return
 
+    def jobs(self, kind: str) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(job).where(job.c.kind == kind).order_by(job.c.created_at)).mappings().all()
+        return [dict(row) for row in rows]
+
     def _no_job_unfinished(self) -> bool:
         unfinished = select(func.count()).where(job.c.status.in_(["PENDING", "STARTED"]))
         with self.engine.connect() as conn:

@@ -15,6 +15,7 @@ from marketplace.config import Settings
 from marketplace.events import ORDER_PLACED
 from marketplace.order_sync import sync_store
 from marketplace.orders_api import OrdersApi, OrdersApiError
+from marketplace.orders_schedule import SYNC_JOB, queue_order_syncs
 from quintet_shared.db import session_scope
 from quintet_shared.tables import tenant
 
@@ -115,3 +116,20 @@ def test_the_operator_command_syncs_a_client(
 
     unknown = CliRunner().invoke(app, ["orders", "sync", "nobody"])
     assert unknown.exit_code == 2 and "knows no client" in unknown.output
+
+
+async def test_the_schedule_queues_a_sync_per_client_and_the_job_syncs(
+    api: Any, worker: Any, shop: dict[str, Any], market: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MARKETPLACE_ORDERS_URL", market.orders_url)
+    market.give_token("M-1001", "token-of-m1001")
+    market.order("M-1001", [{"sku": "PHONE-1", "quantity": 1, "price": 99_000}], at=NOW - timedelta(hours=1))
+    api.created("/marketplace/stores", {"name": "No token", "merchant_id": "M-2", "city_id": "1"})
+    for _ in range(2):  # the second slot finds the first job still queued: one job
+        with session_scope(api.engine) as session:
+            queue_order_syncs(session, NOW)
+    await worker.step()
+    jobs = worker.jobs(SYNC_JOB)
+    assert len(jobs) == 1 and jobs[0]["status"] == "SUCCESS", jobs
+    assert jobs[0]["result"]["recorded"] == 1 and len(jobs[0]["result"]["stores"]) == 1
+    assert api.get("/marketplace/orders").json()["count"] == 1
