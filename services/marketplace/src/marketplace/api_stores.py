@@ -1,8 +1,11 @@
 """CRUD /marketplace/stores."""
 
+from typing import cast
+
 from fastapi import APIRouter, Request, Response
 
 from marketplace import stores
+from marketplace.config import Settings
 from marketplace.schemas_catalogue import StoreCreate, StorePatch, StorePublic
 from quintet_shared.answers import INVALID, UNSIGNED, RowId, conflict, unknown
 from quintet_shared.context import ClientDep
@@ -14,8 +17,8 @@ UNKNOWN = unknown("store")
 DUPLICATE = conflict("Another of your stores has this merchant id: `duplicate_merchant_id`")
 
 
-def _settings(request: Request):  # type: ignore[no-untyped-def]
-    return request.app.state.settings
+def _settings(request: Request) -> Settings:
+    return cast(Settings, request.app.state.settings)
 
 
 @router.post(

@@ -95,7 +95,7 @@ def _header(line: int, values: "Sequence[Any] | LineError") -> list[str]:
 
 
 def _row(line: int, header: list[str], values: Sequence[Any]) -> ProductRow | LineError:
-    if len([value for value in values[len(header) :] if value not in (None, "")]) > 0:
+    if any(value not in (None, "") for value in values[len(header) :]):
         return LineError(line, f"the row has more cells than the header's {len(header)} columns")
     fields: dict[str, Any] = {}
     for name, value in zip(header, values, strict=False):

@@ -4,8 +4,9 @@ store (409 `duplicate_name`); a sales point holding stock or named by orders is 
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import Select, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -68,7 +69,7 @@ def count_sales_points(session: Session, *, client: str, store_id: int | None) -
     ).scalar_one()
 
 
-def _filtered(query, *, client: str, store_id: int | None):  # type: ignore[no-untyped-def]
+def _filtered(query: Select[Any], *, client: str, store_id: int | None) -> Select[Any]:
     query = query.where(SalesPoint.client == client)
     return query if store_id is None else query.where(SalesPoint.store_id == store_id)
 
