@@ -11,7 +11,11 @@ SANDBOX = "sandbox"
 SANDBOX_PORT_OFFSET = 9  # the sandbox listens on the gateway's port + 9 (8009)
 # Service settings that hold a sandbox provider's base URL, and its path under /sandbox/ (the provider's
 # name first, then where the API lives in it, as a real provider's base URL would say).
-SANDBOX_PROVIDER_URLS = {"PROMOTIONS_PUSH_URL": "push", "MARKETPLACE_ORDERS_URL": "marketplace/shop/api"}
+SANDBOX_PROVIDER_URLS = {
+    "PROMOTIONS_PUSH_URL": "push",
+    "SUBSCRIPTIONS_BILLING_URL": "billing",
+    "MARKETPLACE_ORDERS_URL": "marketplace/shop/api",
+}
 
 
 def definition(name: str) -> ComponentDefinition:
