@@ -3,7 +3,7 @@ through the gateway of `quintet run`, finds nothing.
 
 Two runs, because the admin API can rotate or disable any client, the test's own included: first
 every service operation with a client granted every service, then the admin API. Bounded (README,
-"API conformance"): a few examples per operation, one worker, the whole test within 5 minutes.
+"API conformance"): a few examples per operation, one worker, each run within 10 minutes.
 """
 
 import os
@@ -28,7 +28,9 @@ CONFIG = ROOT / "schemathesis.toml"
 SAMPLE = ROOT / "services" / "readings" / "tests" / "fixtures" / "potatoes" / "readings.json"
 MAX_EXAMPLES = int(os.environ.get("CONFORMANCE_MAX_EXAMPLES", "25"))
 SEED = os.environ.get("CONFORMANCE_SEED", "20261201")
-RUN_TIMEOUT_SECONDS = 120  # each of the two runs; the test as a whole stays under 5 minutes
+# Each of the two runs. The document grows with every service (the marketplace's 29 operations took
+# 134 s alone on a busy 2-core machine), so the bound leaves room beyond the usual few minutes.
+RUN_TIMEOUT_SECONDS = 600
 MEMORY_LIMIT_BYTES = 3 * 1024**3
 
 
@@ -148,6 +150,8 @@ def schemathesis(platform: Platform, *options: str) -> subprocess.CompletedProce
     )
 
 
+# Past the suite's 5-minute default: two runs of up to RUN_TIMEOUT_SECONDS each, and the start.
+@pytest.mark.timeout(2 * RUN_TIMEOUT_SECONDS + 120)
 def test_schemathesis_finds_nothing_in_the_merged_document_through_the_gateway(platform: Platform) -> None:
     app_id = register_client_of_every_service(platform)
     give_it_readings(platform, app_id)

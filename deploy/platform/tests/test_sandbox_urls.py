@@ -13,7 +13,7 @@ from sandbox.providers import REGISTERED
 
 def test_every_provider_named_is_one_the_sandbox_serves() -> None:
     served = {factory(SandboxSettings()).name for factory in REGISTERED}
-    assert set(SANDBOX_PROVIDER_URLS.values()) <= served
+    assert {path.split("/")[0] for path in SANDBOX_PROVIDER_URLS.values()} <= served
 
 
 def test_the_urls_follow_the_sandbox_port_and_keep_what_the_environment_sets() -> None:
@@ -21,11 +21,14 @@ def test_the_urls_follow_the_sandbox_port_and_keep_what_the_environment_sets() -
         "PROMOTIONS_PUSH_URL": "http://127.0.0.1:18009/sandbox/push",
         "SUBSCRIPTIONS_BILLING_URL": "http://127.0.0.1:18009/sandbox/billing",
         "SUBSCRIPTIONS_SMS_URL": "http://127.0.0.1:18009/sandbox/sms",
+        "MARKETPLACE_ORDERS_URL": "http://127.0.0.1:18009/sandbox/marketplace/shop/api",
     }
     assert sandbox_provider_urls(18009, {"PROMOTIONS_PUSH_URL": "https://push.example"}) == {
         "SUBSCRIPTIONS_BILLING_URL": "http://127.0.0.1:18009/sandbox/billing",
         "SUBSCRIPTIONS_SMS_URL": "http://127.0.0.1:18009/sandbox/sms",
+        "MARKETPLACE_ORDERS_URL": "http://127.0.0.1:18009/sandbox/marketplace/shop/api",
     }
+    assert sandbox_provider_urls(18009, dict.fromkeys(SANDBOX_PROVIDER_URLS, "https://provider.example")) == {}
 
 
 def test_callbacks_come_to_the_gateway_of_the_run_mode_unless_the_environment_says_otherwise() -> None:

@@ -36,17 +36,32 @@ def own_paths(service: str, paths: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def colliding_names(documents: Mapping[str, Document]) -> dict[str, set[str]]:
-    """Per components section, the names that at least two documents define differently."""
+    """Per components section, the names that at least two documents define differently, and the
+    names two documents share that refer to one of those (a `Page[ProductPublic]` written alike by
+    two services means two things once each one's `ProductPublic` is renamed)."""
     seen: dict[tuple[str, str], str] = {}
+    shared: set[tuple[str, str]] = set()
     collisions: dict[str, set[str]] = {}
     for document in documents.values():
         for section, entries in document.get("components", {}).items():
             for name, definition in entries.items():
                 encoded = json.dumps(definition, sort_keys=True)
                 previous = seen.setdefault((section, name), encoded)
+                if previous is not encoded:
+                    shared.add((section, name))
                 if previous != encoded:
                     collisions.setdefault(section, set()).add(name)
-    return collisions
+    while True:
+        refs = {f'"#/components/{section}/{name}"' for section, names in collisions.items() for name in names}
+        follows = {
+            (section, name)
+            for section, name in shared
+            if name not in collisions.get(section, set()) and any(ref in seen[(section, name)] for ref in refs)
+        }
+        if not follows:
+            return collisions
+        for section, name in follows:
+            collisions.setdefault(section, set()).add(name)
 
 
 def _rewrite_refs(node: Any, renames: Mapping[str, str]) -> Any:

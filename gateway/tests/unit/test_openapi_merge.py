@@ -97,3 +97,18 @@ def test_public_paths_take_no_app_id_and_get_only_the_gateways_answers_that_appl
     assert "GATEWAY_PUBLIC_RATE_LIMIT_PER_MINUTE" in responses["429"]["description"]
     assert responses["429"]["headers"]["Retry-After"]["required"] is True
     assert paths["/readings/publications"]["get"]["security"] == [{"AppId": []}]  # a prefix, not the segment
+
+
+def test_a_name_shared_alike_that_refers_to_a_colliding_name_is_prefixed_too():
+    def listing(name: str, fields: dict) -> dict:
+        document = service(name, {"count": {"type": "integer"}})
+        document["components"]["schemas"]["Item"] = {"type": "object", "properties": fields}
+        # Both services write this envelope alike, but it lists each one's own `Item`.
+        document["components"]["schemas"]["Page"] = {"type": "array", "items": {"$ref": "#/components/schemas/Item"}}
+        return document
+
+    merged = merge(GATEWAY, {"readings": listing("readings", {"a": {}}), "crm": listing("crm", {"b": {}})}, {})
+    schemas = merged["components"]["schemas"]
+    assert schemas["crm_Page"]["items"] == {"$ref": "#/components/schemas/crm_Item"}
+    assert schemas["readings_Page"]["items"] == {"$ref": "#/components/schemas/readings_Item"}
+    assert "Page" not in schemas and "Item" not in schemas

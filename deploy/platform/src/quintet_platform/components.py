@@ -9,11 +9,13 @@ SERVICES = ("readings", "promotions", "subscriptions", "crm", "marketplace")
 GATEWAY = "gateway"
 SANDBOX = "sandbox"
 SANDBOX_PORT_OFFSET = 9  # the sandbox listens on the gateway's port + 9 (8009)
-# Service settings that hold a sandbox provider's base URL, and that provider's name.
+# Service settings that hold a sandbox provider's base URL, and its path under /sandbox/ (the provider's
+# name first, then where the API lives in it, as a real provider's base URL would say).
 SANDBOX_PROVIDER_URLS = {
     "PROMOTIONS_PUSH_URL": "push",
     "SUBSCRIPTIONS_BILLING_URL": "billing",
     "SUBSCRIPTIONS_SMS_URL": "sms",
+    "MARKETPLACE_ORDERS_URL": "marketplace/shop/api",
 }
 # Service settings that hold the gateway's URL as outside parties reach it (callbacks to public paths).
 GATEWAY_URL_SETTINGS = ("SUBSCRIPTIONS_CALLBACK_BASE_URL",)

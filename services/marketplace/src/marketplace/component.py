@@ -2,10 +2,14 @@
 
 from pathlib import Path
 
+from marketplace import api_landing
 from marketplace.api import router
 from marketplace.config import Settings
 from marketplace.models import metadata
+from marketplace.orders_schedule import SYNC_EVERY, SYNC_JOB, SYNC_SCHEDULE, queue_order_syncs, run_sync_job
+from marketplace.product_uploads import IMPORT_JOB, run_import_job
 from quintet_shared.component import ComponentDefinition
+from quintet_shared.schedules import Periodic
 
 DEFINITION = ComponentDefinition(
     name="marketplace",
@@ -16,4 +20,7 @@ DEFINITION = ComponentDefinition(
     migrations=Path(__file__).resolve().parents[2] / "migrations",
     app_factory="marketplace.main:create_app",
     routers=[router],
+    public_routers=[api_landing.router],
+    jobs={IMPORT_JOB: run_import_job, SYNC_JOB: run_sync_job},
+    periodic=[Periodic(SYNC_SCHEDULE, SYNC_EVERY, queue_order_syncs)],
 )
