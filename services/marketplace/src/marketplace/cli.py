@@ -4,3 +4,4 @@ from marketplace.component import DEFINITION
 from quintet_shared.cli import component_cli
 
 app = component_cli(DEFINITION)
+import marketplace.cli_monitor  # noqa: E402, F401  (registers `marketplace monitor run`)

@@ -3,9 +3,20 @@
 from pathlib import Path
 
 from marketplace.api import router
+from marketplace.api_feed import public as feed_public
 from marketplace.config import Settings
 from marketplace.models import metadata
+from marketplace.monitor_jobs import (
+    MONITOR_JOB,
+    MONITOR_SCHEDULE,
+    MONITOR_TICK,
+    TELEGRAM_JOB,
+    queue_due_rounds,
+    run_monitoring_job,
+    run_telegram_job,
+)
 from quintet_shared.component import ComponentDefinition
+from quintet_shared.schedules import Periodic
 
 DEFINITION = ComponentDefinition(
     name="marketplace",
@@ -16,4 +27,7 @@ DEFINITION = ComponentDefinition(
     migrations=Path(__file__).resolve().parents[2] / "migrations",
     app_factory="marketplace.main:create_app",
     routers=[router],
+    public_routers=[feed_public],
+    jobs={MONITOR_JOB: run_monitoring_job, TELEGRAM_JOB: run_telegram_job},
+    periodic=[Periodic(MONITOR_SCHEDULE, MONITOR_TICK, queue_due_rounds)],
 )

@@ -1,0 +1,61 @@
+"""Notifications: recorded in the transaction of what they report, listed, streamed, sent to Telegram.
+
+Every notification is kept (`GET /marketplace/notifications`) and streamed to open SSE connections
+(marketplace.api_notifications); it is also sent to Telegram when the client set a chat id and lists
+its event among those it wants (`PUT /marketplace/notifications/settings`): recorded `pending`, then
+sent by marketplace.notify_telegram after the round, or by the worker's schedule.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from marketplace.models import Notification, NotificationSetting, TelegramStatus
+from marketplace.price_events import PRICE_CHANGED
+from quintet_shared.envelope import Envelope
+
+MONITORING_LIMITED = "marketplace.monitoring.limited"
+# What a client can ask to hear about (the event catalogue's types, and monitoring's own notice).
+NOTIFIED_EVENTS = (PRICE_CHANGED, MONITORING_LIMITED, "marketplace.order.placed")
+MAX_TEXT = 4000
+
+
+def record(
+    session: Session, *, client: str, event: str, text: str, data: dict[str, Any], now: datetime
+) -> Notification:
+    setting = session.get(NotificationSetting, client)
+    wanted = setting is not None and bool(setting.telegram_chat_id) and event in setting.events
+    notification = Notification(
+        client=client,
+        event=event,
+        text=text[:MAX_TEXT],
+        data=data,
+        telegram_status=TelegramStatus.PENDING if wanted else TelegramStatus.NOT_SENT,
+        created_at=now,
+    )
+    session.add(notification)
+    return notification
+
+
+def price_change_notification(session: Session, *, client: str, event: Envelope, now: datetime) -> Notification:
+    data = event.data
+    text = (
+        f"{data['name']} ({data['sku']}): {tenge(data['old_price_cents'])} → {tenge(data['new_price_cents'])} KZT"
+        f" ({data['reason']})"
+    )
+    return record(session, client=client, event=PRICE_CHANGED, text=text, data=data, now=now)
+
+
+def limited_notification(session: Session, *, client: str, skipped: int, limit: int, now: datetime) -> Notification:
+    text = (
+        f"Monitoring skipped {skipped} repriced product(s): the tariff monitors {limit} at most."
+        " Upgrade the tariff or turn repricing off for some products."
+    )
+    data = {"skipped": skipped, "limit": limit}
+    return record(session, client=client, event=MONITORING_LIMITED, text=text, data=data, now=now)
+
+
+def tenge(cents: int) -> str:
+    whole, tiyn = divmod(cents, 100)
+    return f"{whole:,}".replace(",", " ") + (f".{tiyn:02}" if tiyn else "")
