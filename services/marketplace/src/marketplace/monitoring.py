@@ -60,6 +60,8 @@ class RoundSummary:
             f"fetched {c.fetched}, failed {c.failed}; changed {c.changed}, proposed {c.proposed} (dry run),"
             f" blocked {c.blocked}, unchanged {c.unchanged}",
         ]
+        if c.vanished:
+            lines.append(f"{c.vanished} products were deleted or stopped repricing during the round")
         if self.skipped_over_limit:
             lines.append(f"skipped {self.skipped_over_limit} products over the tariff's limit of {self.limit}")
         if self.skipped_unlinked:
@@ -135,7 +137,9 @@ async def _fetch_and_apply(
     async def fetcher(offers: OffersClient) -> None:
         nonlocal batch
         for target in targets:  # one shared iterator: each target is taken by one fetcher
-            batch.append(await _fetch(offers, target, city))
+            fetched = await _fetch(offers, target, city)
+            # `batch` is read after the await: another fetcher may have queued the list it was before.
+            batch.append(fetched)
             if len(batch) >= BATCH:
                 full, batch = batch, []
                 await queue.put(full)

@@ -12,13 +12,14 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Table, bindparam, insert, update
 from sqlmodel import Session, col, select
 
 from marketplace.models import ObservedOffer, OfferFetch, PriceChange, PriceChangeSource, Product
 from marketplace.monitoring_plan import RoundPlan, Target
-from marketplace.notifications import price_change_notification
+from marketplace.notifications import price_change_notifications
 from marketplace.offers_client import OffersError, ProductOffers
 from marketplace.price_events import PRICE_CHANGED, Competitor, PriceChanged
 from marketplace.repricing import DAY, Decision, Guards, Outcome, PriceBounds, decide
@@ -46,15 +47,16 @@ class Counts:
 def apply_batch(session: Session, plan: RoundPlan, batch: Sequence[Fetched], *, now: datetime) -> Counts:
     counts = Counts()
     ids = [target.product_id for target, _ in batch]
+    # Plain rows, not ORM objects: a round writes hundreds of thousands of them (bench/marketplace.py).
     products = {
-        product.id: product
-        for product in session.exec(
-            select(Product).where(Product.client == plan.client, col(Product.id).in_(ids)).with_for_update()
+        row.id: row
+        for row in session.execute(
+            select(*PRODUCT_COLUMNS).where(Product.client == plan.client, col(Product.id).in_(ids)).with_for_update()
         )
     }
     _store_observations(session, plan, batch, now=now)
     history = _recent_changes(session, ids, since=now - max(DAY, plan.rules.cooldown))
-    changes: list[PriceChange] = []
+    changes: list[dict[str, Any]] = []
     events: list[Envelope] = []
     for target, fetched in batch:
         if isinstance(fetched, OffersError):
@@ -71,17 +73,38 @@ def apply_batch(session: Session, plan: RoundPlan, batch: Sequence[Fetched], *, 
             changes.append(_history_row(plan, product, decision, now))
         if decision.outcome is Outcome.CHANGED:
             events.append(_event(plan, product, decision, now))
-            product.price_cents = decision.new_price_cents
-            product.updated_at = now
-    session.add_all(changes)
-    add_events(session, events)
-    for event in events:
-        price_change_notification(session, client=plan.client, event=event, now=now)
+    if changes:
+        session.execute(insert(PriceChange), changes)
+    if events:
+        session.execute(
+            # The Core table: an executemany of one UPDATE, without the ORM's bulk-update rules.
+            update(PRODUCT_TABLE)
+            .where(PRODUCT_TABLE.c.id == bindparam("product"))
+            .values(price_cents=bindparam("price"), updated_at=now),
+            [{"product": e.data["product_id"], "price": e.data["new_price_cents"]} for e in events],
+        )
+        add_events(session, events)
+        price_change_notifications(session, client=plan.client, events=events, now=now)
     return counts
 
 
+PRODUCT_COLUMNS = (
+    Product.id,
+    Product.sku,
+    Product.name,
+    Product.marketplace_product_id,
+    Product.price_cents,
+    Product.min_price_cents,
+    Product.max_price_cents,
+    Product.step_cents,
+    Product.repricing,
+)
+ProductRow = Any  # a row of PRODUCT_COLUMNS
+PRODUCT_TABLE: Table = Product.__table__  # type: ignore[assignment]
+
+
 def _decide(
-    plan: RoundPlan, product: Product, fetched: ProductOffers, recent: list[datetime], now: datetime
+    plan: RoundPlan, product: ProductRow, fetched: ProductOffers, recent: list[datetime], now: datetime
 ) -> Decision:
     bounds = PriceBounds(
         price_cents=product.price_cents,
@@ -146,12 +169,12 @@ def _recent_changes(session: Session, ids: list[int], *, since: datetime) -> dic
     return recent
 
 
-def _history_row(plan: RoundPlan, product: Product, decision: Decision, now: datetime) -> PriceChange:
+def _history_row(plan: RoundPlan, product: ProductRow, decision: Decision, now: datetime) -> dict[str, Any]:
     competitor = decision.competitor
-    return PriceChange(
+    return dict(
         client=plan.client,
         product_id=product.id,
-        source=PriceChangeSource.REPRICING,
+        source=PriceChangeSource.REPRICING.value,
         old_price_cents=decision.old_price_cents,
         new_price_cents=decision.new_price_cents,
         rule=decision.rule.value,
@@ -170,7 +193,7 @@ def _history_row(plan: RoundPlan, product: Product, decision: Decision, now: dat
     )
 
 
-def _event(plan: RoundPlan, product: Product, decision: Decision, now: datetime) -> Envelope:
+def _event(plan: RoundPlan, product: ProductRow, decision: Decision, now: datetime) -> Envelope:
     competitor = decision.competitor
     data = PriceChanged(
         product_id=product.id or 0,

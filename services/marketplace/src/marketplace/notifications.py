@@ -9,6 +9,7 @@ sent by marketplace.notify_telegram after the round, or by the worker's schedule
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import Session
 
 from marketplace.models import Notification, NotificationSetting, TelegramStatus
@@ -21,39 +22,48 @@ NOTIFIED_EVENTS = (PRICE_CHANGED, MONITORING_LIMITED, "marketplace.order.placed"
 MAX_TEXT = 4000
 
 
-def record(
-    session: Session, *, client: str, event: str, text: str, data: dict[str, Any], now: datetime
-) -> Notification:
+def record(session: Session, *, client: str, event: str, text: str, data: dict[str, Any], now: datetime) -> None:
+    record_many(session, client=client, items=[(event, text, data)], now=now)
+
+
+def record_many(session: Session, *, client: str, items: list[tuple[str, str, dict[str, Any]]], now: datetime) -> None:
+    """Record `(event, text, data)` notifications of one client in one statement."""
     setting = session.get(NotificationSetting, client)
-    wanted = setting is not None and bool(setting.telegram_chat_id) and event in setting.events
-    notification = Notification(
-        client=client,
-        event=event,
-        text=text[:MAX_TEXT],
-        data=data,
-        telegram_status=TelegramStatus.PENDING if wanted else TelegramStatus.NOT_SENT,
-        created_at=now,
-    )
-    session.add(notification)
-    return notification
+    wanted = set(setting.events) if setting is not None and setting.telegram_chat_id else set()
+    rows = [
+        {
+            "client": client,
+            "event": event,
+            "text": text[:MAX_TEXT],
+            "data": data,
+            "telegram_status": (TelegramStatus.PENDING if event in wanted else TelegramStatus.NOT_SENT).value,
+            "telegram_attempts": 0,
+            "created_at": now,
+        }
+        for event, text, data in items
+    ]
+    session.execute(insert(Notification), rows)
 
 
-def price_change_notification(session: Session, *, client: str, event: Envelope, now: datetime) -> Notification:
-    data = event.data
-    text = (
-        f"{data['name']} ({data['sku']}): {tenge(data['old_price_cents'])} → {tenge(data['new_price_cents'])} KZT"
-        f" ({data['reason']})"
-    )
-    return record(session, client=client, event=PRICE_CHANGED, text=text, data=data, now=now)
+def price_change_notifications(session: Session, *, client: str, events: list[Envelope], now: datetime) -> None:
+    items = []
+    for event in events:
+        data = event.data
+        text = (
+            f"{data['name']} ({data['sku']}): {tenge(data['old_price_cents'])} → {tenge(data['new_price_cents'])} KZT"
+            f" ({data['reason']})"
+        )
+        items.append((PRICE_CHANGED, text, data))
+    record_many(session, client=client, items=items, now=now)
 
 
-def limited_notification(session: Session, *, client: str, skipped: int, limit: int, now: datetime) -> Notification:
+def limited_notification(session: Session, *, client: str, skipped: int, limit: int, now: datetime) -> None:
     text = (
         f"Monitoring skipped {skipped} repriced product(s): the tariff monitors {limit} at most."
         " Upgrade the tariff or turn repricing off for some products."
     )
     data = {"skipped": skipped, "limit": limit}
-    return record(session, client=client, event=MONITORING_LIMITED, text=text, data=data, now=now)
+    record(session, client=client, event=MONITORING_LIMITED, text=text, data=data, now=now)
 
 
 def tenge(cents: int) -> str:
