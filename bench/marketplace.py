@@ -27,6 +27,7 @@ see the README's bench table; each run prints its own.
 
 import argparse
 import asyncio
+import contextlib
 import os
 import socket
 import subprocess
@@ -43,6 +44,7 @@ sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _H
 
 import aiohttp  # noqa: E402
 import httpx  # noqa: E402
+import psutil  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 
@@ -71,11 +73,11 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=100_000.0, help="the round's rate limit (requests/s)")
     args = parser.parse_args()
     admin_url = os.environ.get("TEST_DATABASE_URL", DEFAULT_ADMIN_URL)
-    with fresh_postgres_database(admin_url, prefix="bench_market") as url, sandbox() as market:
+    with fresh_postgres_database(admin_url, prefix="bench_market") as url, sandbox() as (market, market_pid):
         upgrade(DEFINITION.migrations, url)
         engine = make_engine(url, pool_size=4)
         try:
-            asyncio.run(measure(engine, url, market, args))
+            asyncio.run(measure(engine, url, market, market_pid, args))
         finally:
             engine.dispose()
 
@@ -83,7 +85,7 @@ def main() -> None:
 class sandbox:
     """`sandbox serve` on a free port, stopped on exit."""
 
-    def __enter__(self) -> str:
+    def __enter__(self) -> tuple[str, int]:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
@@ -98,7 +100,7 @@ class sandbox:
         while time.monotonic() < deadline and self.process.poll() is None:
             try:
                 if httpx.get(f"{url}/stats").status_code == 200:
-                    return url
+                    return url, self.process.pid
             except httpx.TransportError:
                 pass
             time.sleep(0.1)
@@ -113,7 +115,36 @@ class sandbox:
             self.process.kill()
 
 
-async def measure(engine: Engine, url: str, market: str, args: argparse.Namespace) -> None:
+class CpuMeter:
+    """CPU seconds used since the last lap by this process (its threads included), the sandbox and
+    PostgreSQL (every server process): on a shared machine, time is what others leave us, while CPU
+    per product is what the work costs."""
+
+    def __init__(self, sandbox_pid: int) -> None:
+        self.me = psutil.Process()
+        self.sandbox = psutil.Process(sandbox_pid)
+        self.last = self._now()
+
+    def _now(self) -> tuple[float, float, float]:
+        def used(process: psutil.Process) -> float:
+            times = process.cpu_times()
+            return times.user + times.system
+
+        postgres = 0.0
+        for process in psutil.process_iter(["name"]):
+            if (process.info["name"] or "").startswith("postgres"):
+                with contextlib.suppress(psutil.Error):
+                    postgres += used(process)
+        return used(self.me), used(self.sandbox), postgres
+
+    def lap(self) -> str:
+        now = self._now()
+        mine, sandbox, postgres = (b - a for a, b in zip(self.last, now, strict=True))
+        self.last = now
+        return f"CPU s: this process {mine:.1f}, sandbox {sandbox:.1f}, PostgreSQL {postgres:.1f}"
+
+
+async def measure(engine: Engine, url: str, market: str, market_pid: int, args: argparse.Namespace) -> None:
     started = time.perf_counter()
     seed_database(engine, args.products)
     seeded = time.perf_counter()
@@ -121,8 +152,12 @@ async def measure(engine: Engine, url: str, market: str, args: argparse.Namespac
     offered = time.perf_counter()
     print(f"seeded {args.products:,} products in {seeded - started:.1f} s, their offers in {offered - seeded:.1f} s")
 
+    cpu = CpuMeter(market_pid)
     bare = await bare_fetch(market, args.products, args.concurrency)
-    print(f"bare client:  {args.products:,} products in {bare:.2f} s = {args.products / bare:,.0f} products/s")
+    bare_cpu = cpu.lap()
+    print(
+        f"bare client:  {args.products:,} products in {bare:.2f} s = {args.products / bare:,.0f} products/s; {bare_cpu}"
+    )
 
     settings = Settings(
         database_url=url,
@@ -134,8 +169,9 @@ async def measure(engine: Engine, url: str, market: str, args: argparse.Namespac
     t0 = time.perf_counter()
     summary = await run_round(engine, settings, client=CLIENT, clock=system_clock)
     took = time.perf_counter() - t0
+    round_cpu = cpu.lap()
     rate = summary.monitored / took
-    print(f"round:        {summary.monitored:,} products in {took:.2f} s = {rate:,.0f} products/s")
+    print(f"round:        {summary.monitored:,} products in {took:.2f} s = {rate:,.0f} products/s; {round_cpu}")
     verdict = "met" if rate >= 1000 else "NOT met"
     print(f"ratio round / bare: {bare / took:.2f}   (target: the round >= 1,000 products/s: {verdict})")
     for line in summary.lines():

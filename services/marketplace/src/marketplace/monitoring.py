@@ -22,7 +22,7 @@ from marketplace.feed import rebuild_client_feeds
 from marketplace.models import MonitoringRound
 from marketplace.monitoring_apply import Counts, Fetched, apply_batch
 from marketplace.monitoring_plan import RoundPlan, Target, plan_round
-from marketplace.notifications import limited_notification
+from marketplace.notifications import digest_notification, limited_notification
 from marketplace.notify_telegram import send_pending
 from marketplace.offers_client import OffersClient, OffersError, OffersSettings
 from quintet_shared.clock import Clock
@@ -184,6 +184,10 @@ def _finish(engine: Engine, plan: RoundPlan, summary: RoundSummary, clock: Clock
         if plan.skipped_over_limit and plan.limit is not None:
             limited_notification(
                 session, client=plan.client, skipped=plan.skipped_over_limit, limit=plan.limit, now=now
+            )
+        if plan.unnotified_changes:
+            digest_notification(
+                session, client=plan.client, round_id=plan.round_id, more=plan.unnotified_changes, now=now
             )
         if summary.counts.changed:
             rebuild_client_feeds(session, client=plan.client, now=now)

@@ -4,7 +4,8 @@ For each product of the batch: the fetch and its offers are stored (a failed fet
 and nothing decided); the repricing rules run on the product as it is now (its row locked, so an
 edit through the API in the meantime is never overwritten with a price computed from old bounds);
 a change updates the price, records its reason in `price_change`, writes `marketplace.price.changed`
-to the outbox and a notification; a dry-run proposal is recorded with `applied` false and nothing
+to the outbox and a notification (the first NOTIFY_EACH_UP_TO of a round; the round's end tells of
+the others in one digest); a dry-run proposal is recorded with `applied` false and nothing
 else. The guards count the product's applied repricing changes.
 """
 
@@ -27,6 +28,9 @@ from quintet_shared.envelope import Envelope
 from quintet_shared.outbox import add_events
 
 Fetched = tuple[Target, ProductOffers | OffersError]
+# A seller wants to hear of a few changes one by one, not of a whole catalogue's (nor can a Telegram
+# bot send that many: about 30 messages a second); beyond this a round sends one digest at its end.
+NOTIFY_EACH_UP_TO = 20
 
 
 @dataclass
@@ -84,7 +88,10 @@ def apply_batch(session: Session, plan: RoundPlan, batch: Sequence[Fetched], *, 
             [{"product": e.data["product_id"], "price": e.data["new_price_cents"]} for e in events],
         )
         add_events(session, events)
-        price_change_notifications(session, client=plan.client, events=events, now=now)
+        each = events[: max(0, NOTIFY_EACH_UP_TO - plan.notified_changes)]
+        price_change_notifications(session, client=plan.client, events=each, now=now)
+        plan.notified_changes += len(each)
+        plan.unnotified_changes += len(events) - len(each)
     return counts
 
 

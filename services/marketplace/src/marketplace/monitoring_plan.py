@@ -43,6 +43,9 @@ class RoundPlan:
     targets: list[Target] = field(default_factory=list)
     skipped_over_limit: int = 0
     skipped_unlinked: int = 0
+    # Price changes notified one by one so far; past NOTIFY_EACH_UP_TO the round sends one digest.
+    notified_changes: int = 0
+    unnotified_changes: int = 0
 
 
 def current_tariff(session: Session, *, client: str, now: datetime) -> Tariff | None:

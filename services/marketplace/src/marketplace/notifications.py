@@ -46,6 +46,8 @@ def record_many(session: Session, *, client: str, items: list[tuple[str, str, di
 
 
 def price_change_notifications(session: Session, *, client: str, events: list[Envelope], now: datetime) -> None:
+    if not events:
+        return
     items = []
     for event in events:
         data = event.data
@@ -55,6 +57,12 @@ def price_change_notifications(session: Session, *, client: str, events: list[En
         )
         items.append((PRICE_CHANGED, text, data))
     record_many(session, client=client, items=items, now=now)
+
+
+def digest_notification(session: Session, *, client: str, round_id: int, more: int, now: datetime) -> None:
+    text = f"Monitoring round {round_id} changed {more} more price(s); the price history lists each."
+    data = {"round_id": round_id, "more": more}
+    record(session, client=client, event=PRICE_CHANGED, text=text, data=data, now=now)
 
 
 def limited_notification(session: Session, *, client: str, skipped: int, limit: int, now: datetime) -> None:

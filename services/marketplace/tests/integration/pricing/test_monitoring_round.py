@@ -20,6 +20,7 @@ from marketplace.models import (
     RepricingSetting,
 )
 from marketplace.monitoring import RoundSummary, run_round
+from marketplace.monitoring_apply import NOTIFY_EACH_UP_TO
 from quintet_shared.clock import FakeClock, system_clock
 from quintet_shared.db import session_scope
 from quintet_shared.tables import outbox_message
@@ -168,3 +169,19 @@ def test_products_without_a_marketplace_id_and_clients_without_a_store(
     assert market.received() == []
     add_store(engine)
     assert run(engine, settings).monitored == 1
+
+
+def test_a_round_that_changes_many_prices_notifies_a_few_then_one_digest(
+    engine: Any, settings: Settings, market: Market
+) -> None:
+    add_store(engine)
+    for n in range(NOTIFY_EACH_UP_TO + 5):
+        add_product(engine, f"SKU-{n}", marketplace_product_id=f"P{n}")
+        market.set_offers(f"P{n}", ("RIVAL", 990))
+    summary = run(engine, settings)
+    assert summary.counts.changed == NOTIFY_EACH_UP_TO + 5
+    with Session(engine) as session:
+        notices = session.exec(select(Notification).order_by(col(Notification.id))).all()
+    assert len(notices) == NOTIFY_EACH_UP_TO + 1
+    assert notices[-1].data == {"round_id": summary.round_id, "more": 5}
+    assert len([e for e in events(engine) if "sku" in e]) == NOTIFY_EACH_UP_TO + 5  # every change is published
