@@ -13,8 +13,10 @@ their price feeds (`sandbox.marketplace_feeds`).
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from quintet_shared.errors import problem_response
@@ -81,17 +83,25 @@ class Counted(BaseModel):
     products: int
 
 
+# An offer as the API answers it (OfferView's fields), kept as a plain dict with the city it is
+# limited to: the product page is asked tens of thousands of times a round, and building pydantic
+# models per answer cost more than the rest of the request (bench/marketplace.py).
+_Listed = tuple[str | None, dict[str, Any]]
+
+
 @dataclass
 class OfferBook:
     """Every product's offers: the competitors' (set whole per product) and the sellers' (per merchant,
     replaced whole each time a merchant's feed is read)."""
 
-    competitors: dict[str, list[CompetitorOffer]] = field(default_factory=dict)
-    listed: dict[str, dict[str, OfferView]] = field(default_factory=dict)  # product -> merchant -> offer
+    competitors: dict[str, list[_Listed]] = field(default_factory=dict)
+    listed: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # product -> merchant -> offer
 
     def set_competitors(self, product_id: str, offers: list[CompetitorOffer]) -> None:
         if offers:
-            self.competitors[product_id] = offers
+            self.competitors[product_id] = [
+                (offer.cityId, OfferView(**offer.model_dump(exclude={"cityId"})).model_dump()) for offer in offers
+            ]
         else:
             self.competitors.pop(product_id, None)
 
@@ -102,16 +112,12 @@ class OfferBook:
             if not self.listed[product_id]:
                 del self.listed[product_id]
         for product_id, offer in offers.items():
-            self.listed.setdefault(product_id, {})[merchant_id] = offer
+            self.listed.setdefault(product_id, {})[merchant_id] = offer.model_dump()
 
-    def view(self, product_id: str, city_id: str) -> list[OfferView]:
-        offers = [
-            OfferView(**offer.model_dump(exclude={"cityId"}))
-            for offer in self.competitors.get(product_id, ())
-            if offer.cityId is None or offer.cityId == city_id
-        ]
+    def view(self, product_id: str, city_id: str) -> list[dict[str, Any]]:
+        offers = [offer for city, offer in self.competitors.get(product_id, ()) if city is None or city == city_id]
         offers.extend(self.listed.get(product_id, {}).values())
-        offers.sort(key=lambda offer: (offer.price, offer.merchantId))
+        offers.sort(key=lambda offer: (offer["price"], offer["merchantId"]))
         return offers
 
     def clear(self) -> None:
@@ -142,7 +148,8 @@ def offers_router(stand_in: StandIn, book: OfferBook) -> APIRouter:
             client_of(request),
             [{"productId": product_id, "cityId": query.cityId, "page": query.page, "limit": query.limit}],
         )
-        return OffersPage(offers=page, total=len(offers))
+        # Already in the answer's shape (OffersPage documents it): no second validation per answer.
+        return JSONResponse({"offers": page, "total": len(offers)})
 
     router.include_router(api)
 
