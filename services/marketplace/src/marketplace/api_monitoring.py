@@ -23,7 +23,7 @@ MerchantId = Annotated[str, Field(min_length=1, max_length=64)]
 
 
 class RepricingSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # JSON as typed: `0` is not `false`
 
     ignored_merchant_ids: list[MerchantId] = Field(
         default_factory=list, max_length=500, description="Merchants never undercut nor priced against"

@@ -38,7 +38,7 @@ assert set(EventName.__args__) == set(NOTIFIED_EVENTS)  # type: ignore[attr-defi
 
 
 class NotificationSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # JSON as typed: `0` is not `false`
 
     telegram_chat_id: str | None = Field(
         None, pattern=r"^(-?[0-9]{1,20}|@[A-Za-z0-9_]{5,32})$", description="A chat id, or @channelusername"
