@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 from sqlmodel import col, func, select
 
 from marketplace.models import MonitoringRound, RepricingSetting
@@ -19,22 +19,30 @@ from quintet_shared.pagination import DEFAULT_PAGE_SIZE, Page, page_of
 
 router = APIRouter(tags=["marketplace: monitoring and repricing"])
 
-MerchantId = Annotated[str, Field(min_length=1, max_length=64)]
+MerchantId = Annotated[str, Field(strict=True, min_length=1, max_length=64)]
+
+
+def _whole(value: Any) -> Any:
+    # JSON Schema's integer includes 60.0; a string or a fraction is still refused (strict int).
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_whole), Field(strict=True)]
 
 
 class RepricingSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)  # JSON as typed: `0` is not `false`
+    model_config = ConfigDict(extra="forbid")
 
     ignored_merchant_ids: list[MerchantId] = Field(
         default_factory=list, max_length=500, description="Merchants never undercut nor priced against"
     )
-    cooldown_seconds: int = Field(
+    cooldown_seconds: WholeNumber = Field(
         DEFAULT_COOLDOWN_SECONDS, ge=0, le=7 * 86_400, description="Least time between two changes of one product"
     )
-    max_changes_per_day: int = Field(
+    max_changes_per_day: WholeNumber = Field(
         DEFAULT_MAX_CHANGES_PER_DAY, ge=0, le=10_000, description="Most changes of one product in 24 hours"
     )
-    dry_run: bool = Field(False, description="Record the proposals without changing prices nor publishing")
+    dry_run: StrictBool = Field(False, description="Record the proposals without changing prices nor publishing")
 
 
 class RoundPublic(BaseModel):
