@@ -18,10 +18,15 @@ def test_every_provider_named_is_one_the_sandbox_serves() -> None:
 def test_the_urls_follow_the_sandbox_port_and_keep_what_the_environment_sets() -> None:
     assert sandbox_provider_urls(18009, {}) == {
         "PROMOTIONS_PUSH_URL": "http://127.0.0.1:18009/sandbox/push",
+        "SUBSCRIPTIONS_BILLING_URL": "http://127.0.0.1:18009/sandbox/billing",
         "MARKETPLACE_OFFERS_URL": "http://127.0.0.1:18009/sandbox/marketplace",
         "MARKETPLACE_TELEGRAM_URL": "http://127.0.0.1:18009/sandbox/telegram",
     }
-    kept = {"PROMOTIONS_PUSH_URL": "https://push.example", "MARKETPLACE_OFFERS_URL": "https://kaspi.kz"}
+    kept = {
+        "PROMOTIONS_PUSH_URL": "https://push.example",
+        "SUBSCRIPTIONS_BILLING_URL": "https://billing.example",
+        "MARKETPLACE_OFFERS_URL": "https://kaspi.kz",
+    }
     assert sandbox_provider_urls(18009, kept) == {"MARKETPLACE_TELEGRAM_URL": "http://127.0.0.1:18009/sandbox/telegram"}
 
 

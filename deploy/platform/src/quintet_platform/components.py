@@ -12,6 +12,7 @@ SANDBOX_PORT_OFFSET = 9  # the sandbox listens on the gateway's port + 9 (8009)
 # Service settings that hold a sandbox provider's base URL, and that provider's name.
 SANDBOX_PROVIDER_URLS = {
     "PROMOTIONS_PUSH_URL": "push",
+    "SUBSCRIPTIONS_BILLING_URL": "billing",
     "MARKETPLACE_OFFERS_URL": "marketplace",
     "MARKETPLACE_TELEGRAM_URL": "telegram",
 }
