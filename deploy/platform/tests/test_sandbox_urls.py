@@ -22,12 +22,17 @@ def test_the_urls_follow_the_sandbox_port_and_keep_what_the_environment_sets() -
         "SUBSCRIPTIONS_BILLING_URL": "http://127.0.0.1:18009/sandbox/billing",
         "SUBSCRIPTIONS_SMS_URL": "http://127.0.0.1:18009/sandbox/sms",
         "MARKETPLACE_ORDERS_URL": "http://127.0.0.1:18009/sandbox/marketplace/shop/api",
+        "MARKETPLACE_OFFERS_URL": "http://127.0.0.1:18009/sandbox/marketplace",
+        "MARKETPLACE_TELEGRAM_URL": "http://127.0.0.1:18009/sandbox/telegram",
     }
-    assert sandbox_provider_urls(18009, {"PROMOTIONS_PUSH_URL": "https://push.example"}) == {
-        "SUBSCRIPTIONS_BILLING_URL": "http://127.0.0.1:18009/sandbox/billing",
-        "SUBSCRIPTIONS_SMS_URL": "http://127.0.0.1:18009/sandbox/sms",
-        "MARKETPLACE_ORDERS_URL": "http://127.0.0.1:18009/sandbox/marketplace/shop/api",
+    kept = {
+        "PROMOTIONS_PUSH_URL": "https://push.example",
+        "SUBSCRIPTIONS_BILLING_URL": "https://billing.example",
+        "SUBSCRIPTIONS_SMS_URL": "https://sms.example",
+        "MARKETPLACE_ORDERS_URL": "https://kaspi.kz/shop/api",
+        "MARKETPLACE_OFFERS_URL": "https://kaspi.kz",
     }
+    assert sandbox_provider_urls(18009, kept) == {"MARKETPLACE_TELEGRAM_URL": "http://127.0.0.1:18009/sandbox/telegram"}
     assert sandbox_provider_urls(18009, dict.fromkeys(SANDBOX_PROVIDER_URLS, "https://provider.example")) == {}
 
 

@@ -16,6 +16,8 @@ SANDBOX_PROVIDER_URLS = {
     "SUBSCRIPTIONS_BILLING_URL": "billing",
     "SUBSCRIPTIONS_SMS_URL": "sms",
     "MARKETPLACE_ORDERS_URL": "marketplace/shop/api",
+    "MARKETPLACE_OFFERS_URL": "marketplace",
+    "MARKETPLACE_TELEGRAM_URL": "telegram",
 }
 # Service settings that hold the gateway's URL as outside parties reach it (callbacks to public paths).
 GATEWAY_URL_SETTINGS = ("SUBSCRIPTIONS_CALLBACK_BASE_URL",)

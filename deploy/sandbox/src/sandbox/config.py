@@ -9,6 +9,7 @@ from quintet_shared.settings import ComponentSettings
 DEV_PUSH_TOKEN = "dev-push-token-change-me"  # noqa: S105
 DEV_BILLING_AUTH_KEY = "dev-billing-key-change-me"
 DEV_SMS_TOKEN = "dev-sms-token-change-me"  # noqa: S105
+DEV_TELEGRAM_BOT_TOKEN = "dev-telegram-bot-token-change-me"  # noqa: S105
 
 
 class Settings(ComponentSettings):
@@ -32,3 +33,12 @@ class Settings(ComponentSettings):
         3, ge=1, le=10, description="Tries of a callback on connection errors, timeouts and 5xx"
     )
     sms_callback_timeout_seconds: float = Field(5.0, gt=0, le=120, description="Each wait for a callback's answer")
+    marketplace_feed_seconds: float = Field(
+        5.0, gt=0, le=86_400, description="How often the marketplace polls every registered price feed"
+    )
+    marketplace_feed_timeout_seconds: float = Field(
+        10.0, gt=0, le=300, description="Each wait for a price feed's server while it is fetched"
+    )
+    telegram_bot_token: str = Field(
+        DEV_TELEGRAM_BOT_TOKEN, min_length=1, description="The bot token the Telegram provider accepts in its paths"
+    )

@@ -7,14 +7,18 @@ from marketplace.models.landing import FaqEntry, FooterLink, Review
 from marketplace.models.monitoring import ObservedOffer, OfferFetch, PriceChange, PriceChangeSource
 from marketplace.models.notifications import Notification, NotificationSetting, TelegramStatus
 from marketplace.models.orders import CustomerOrder, OrderItem, OrderSource, OrderStatus
+from marketplace.models.pricing import FeedFetch, FeedVersion, MonitoringRound, RepricingSetting
 from marketplace.models.tariffs import Tariff, TariffPurchase
 from marketplace.models.uploads import ProductUpload, ProductUploadChunk
 
 __all__ = [
     "CustomerOrder",
     "FaqEntry",
+    "FeedFetch",
+    "FeedVersion",
     "FooterLink",
     "MarketplaceModel",
+    "MonitoringRound",
     "Notification",
     "NotificationSetting",
     "ObservedOffer",
@@ -27,6 +31,7 @@ __all__ = [
     "Product",
     "ProductUpload",
     "ProductUploadChunk",
+    "RepricingSetting",
     "Review",
     "SalesPoint",
     "Stock",
