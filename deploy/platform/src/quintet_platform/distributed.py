@@ -25,6 +25,7 @@ from quintet_platform.components import (
     SERVICES,
     all_definitions,
     sandbox_provider_urls,
+    sandbox_smtp_settings,
 )
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -63,6 +64,7 @@ class Plan:
             env[f"{component.upper()}_DATABASE_URL"] = self.database_url(component)
         env["GATEWAY_UPSTREAMS"] = ",".join(f"{s}=http://127.0.0.1:{self.port(s)}" for s in SERVICES)
         env.update(sandbox_provider_urls(self.port(SANDBOX), env))
+        env.update(sandbox_smtp_settings(self.port_base, env))
         return env
 
 

@@ -15,7 +15,13 @@ import uvicorn
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
-from quintet_platform.components import SANDBOX_PORT_OFFSET, definition, sandbox_provider_urls, service_definitions
+from quintet_platform.components import (
+    SANDBOX_PORT_OFFSET,
+    definition,
+    sandbox_provider_urls,
+    sandbox_smtp_settings,
+    service_definitions,
+)
 from quintet_platform.demo import ensure_demo_clients, print_demo_clients, seed_demo_data
 from quintet_shared.bus.memory import InMemoryBus
 from quintet_shared.component import ComponentDefinition, create_service_app, database_url
@@ -45,6 +51,7 @@ def _server(app: object, host: str, port: int, settings: ComponentSettings) -> u
 async def serve_embedded(*, host: str = "127.0.0.1", port: int = 8000) -> None:
     # The services' settings are read from the environment: their providers are this run's sandbox.
     os.environ.update(sandbox_provider_urls(port + SANDBOX_PORT_OFFSET, os.environ))
+    os.environ.update(sandbox_smtp_settings(port, os.environ))
     common = ComponentSettings()
     configure_logging("quintet", level=common.log_level, fmt="text")
     bus = InMemoryBus(

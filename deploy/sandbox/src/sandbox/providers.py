@@ -10,12 +10,13 @@ from sandbox.config import Settings
 from sandbox.provider import Hook, Provider, ProviderFactory
 from sandbox.push import push_provider
 from sandbox.sms import sms_provider
+from sandbox.smtp import smtp_provider
 
 __all__ = ["REGISTERED", "Hook", "Provider", "ProviderFactory", "build_providers"]
 
 # The registration point: each provider module exposes a factory and is listed here, e.g.
 # `from sandbox.billing import billing_provider` and then `billing_provider,` in the tuple.
-REGISTERED: tuple[ProviderFactory, ...] = (push_provider, billing_provider, sms_provider)
+REGISTERED: tuple[ProviderFactory, ...] = (push_provider, billing_provider, sms_provider, smtp_provider)
 
 
 def build_providers(settings: Settings, factories: Sequence[ProviderFactory]) -> list[Provider]:
