@@ -13,11 +13,18 @@ from quintet_shared.pagination import DEFAULT_PAGE_SIZE, Page, page_of
 
 router = APIRouter(tags=["promotions: profiles"])
 UNKNOWN = unknown("profile")
-User = Annotated[str, Path(min_length=1, max_length=200, description="The client's own reference for its user")]
+User = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=200,
+        description="The client's own reference for its user, percent-escaped (`/` as `%2F`)",
+    ),
+]
 
 
 @router.put(
-    "/promotions/profiles/{user}",
+    "/promotions/profiles/{user:path}",
     response_model=ProfilePublic,
     status_code=200,
     responses={201: {"description": "Created", "model": ProfilePublic}, **UNSIGNED, **INVALID},
@@ -57,7 +64,7 @@ def list_profiles(
 
 
 @router.get(
-    "/promotions/profiles/{user}",
+    "/promotions/profiles/{user:path}",
     response_model=ProfilePublic,
     responses={**UNSIGNED, **UNKNOWN, **INVALID},
     summary="One user's profile",
@@ -67,7 +74,7 @@ def get_profile(user: User, client: ClientDep, session: SessionDep) -> ProfilePu
 
 
 @router.delete(
-    "/promotions/profiles/{user}",
+    "/promotions/profiles/{user:path}",
     status_code=204,
     response_class=Response,
     responses={**UNSIGNED, **UNKNOWN, **INVALID},

@@ -3,6 +3,7 @@ the gateway reaches a service: over HTTP (distributed mode) and in its process (
 SQLite and PostgreSQL. Two clients: each sees only its own rows."""
 
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -77,6 +78,10 @@ async def _flash_promo(gateway_settings: GatewaySettings, promotions: object) ->
         near = destination(*ALMATY, 200, 6)
         profile = {"email": "ana@example.com", "latitude": near[0], "longitude": near[1], "segments": ["New users"]}
         assert (await http.put("/promotions/profiles/ana", headers=shop, json=profile)).status_code == 201
+        for user in ("shop/7", "%2F", "100%"):  # any reference a CSV import takes is addressable, escaped
+            target = f"/promotions/profiles/{quote(user, safe='')}"
+            assert (await http.put(target, headers=shop, json={})).status_code == 201, user
+            assert (await http.get(target, headers=shop)).json()["user"] == user
 
         running = (await http.get("/promotions/promos/running", headers=shop)).json()
         assert [(item["id"], item["units_left"]) for item in running["results"]] == [(promo["id"], 100)]
