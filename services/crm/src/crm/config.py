@@ -39,5 +39,9 @@ class Settings(ComponentSettings):
         30.0, ge=0, le=86_400, description="Wait before a failed message's next round; doubled each round"
     )
 
+    campaign_lease_seconds: float = Field(
+        300.0, gt=0, le=86_400, description="How long a batch being sent is kept from other runs (a dead worker's is then sent again)"
+    )
+
     def _dev_secrets(self) -> dict[str, str]:
         return {**super()._dev_secrets(), "unsubscribe_secret": DEV_UNSUBSCRIBE_SECRET}
