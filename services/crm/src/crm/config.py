@@ -4,6 +4,9 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from quintet_shared.settings import ComponentSettings
+from quintet_shared.uploads import MULTIPART_OVERHEAD
+
+CUSTOMER_FILES_PATH = "/crm/customers/files"
 
 DEV_UNSUBSCRIBE_SECRET = "dev-unsubscribe-secret-change-me"  # noqa: S105 (public on purpose; prod refuses it)
 
@@ -12,6 +15,9 @@ class Settings(ComponentSettings):
     model_config = SettingsConfigDict(env_prefix="CRM_", extra="ignore", populate_by_name=True)
 
     database_url: str = "sqlite:///./var/crm.db"
+    max_upload_bytes: int = Field(
+        100 * 1024 * 1024, ge=1, description="Largest customers CSV POST /crm/customers/files takes"
+    )
 
     # The mail relay campaigns are sent through (the sandbox's SMTP sink in dev and tests).
     smtp_host: str = Field("127.0.0.1", min_length=1, description="SMTP relay host")
@@ -38,10 +44,13 @@ class Settings(ComponentSettings):
     campaign_retry_seconds: float = Field(
         30.0, ge=0, le=86_400, description="Wait before a failed message's next round; doubled each round"
     )
-
     campaign_lease_seconds: float = Field(
-        300.0, gt=0, le=86_400, description="How long a batch being sent is kept from other runs (a dead worker's is then sent again)"
+        300.0, gt=0, le=86_400, description="How long a claimed batch is kept from other runs (a dead worker's is sent again after)"
     )
 
     def _dev_secrets(self) -> dict[str, str]:
         return {**super()._dev_secrets(), "unsubscribe_secret": DEV_UNSUBSCRIBE_SECRET}
+
+    def body_limits(self) -> dict[str, int]:
+        # The upload route alone takes bodies past MAX_BODY_BYTES: its file is spooled to disk.
+        return {CUSTOMER_FILES_PATH: max(self.max_body_bytes, self.max_upload_bytes + MULTIPART_OVERHEAD)}
