@@ -32,7 +32,12 @@ def _accepted(queued: campaign_runs.Queued) -> CampaignRun:
     "/crm/campaigns/{id:int}/run",
     status_code=202,
     response_model=CampaignRun,
-    responses={**UNSIGNED, **UNKNOWN, **INVALID, **conflict("A paused campaign is resumed, not run: `campaign_paused`")},
+    responses={
+        **UNSIGNED,
+        **UNKNOWN,
+        **INVALID,
+        **conflict("A paused campaign is resumed, not run: `campaign_paused`"),
+    },
     summary="Send the campaign to its segment, as a job",
     description=(
         "Marks the campaign `running` and queues the job that records its segment (one outreach event per "
@@ -89,7 +94,12 @@ def campaign_events(
 ) -> Page[OutreachEventPublic]:
     campaigns.get_campaign(session, client=client.client_code, id=id)  # 404 for another client's
     items, count = outreach_queries.list_events(
-        session, client=client.client_code, campaign_id=id, status=status, offset=(page - 1) * page_size, limit=page_size
+        session,
+        client=client.client_code,
+        campaign_id=id,
+        status=status,
+        offset=(page - 1) * page_size,
+        limit=page_size,
     )
     results = [OutreachEventPublic.model_validate(item, from_attributes=True) for item in items]
     return page_of(results, count=count, page=page, page_size=page_size, url=request.url)

@@ -113,7 +113,9 @@ def claim_batch(session: Session, *, campaign_id: int, now: datetime, limit: int
     customers = {
         row.id: row
         for row in session.execute(
-            select(Customer.id, Customer.email, Customer.first_name, Customer.last_name, Customer.unsubscribed_at).where(
+            select(
+                Customer.id, Customer.email, Customer.first_name, Customer.last_name, Customer.unsubscribed_at
+            ).where(
                 Customer.id.in_([row.customer for row in taken])  # type: ignore[union-attr]
             )
         )

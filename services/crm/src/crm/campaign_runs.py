@@ -47,7 +47,9 @@ def pause_campaign(session: Session, *, client: str, campaign_id: int, now: date
     if campaign.status == CampaignStatus.PAUSED:
         return campaign  # pausing twice is still paused
     if campaign.status != CampaignStatus.RUNNING:
-        raise conflict(f"Campaign {campaign_id} is {campaign.status}; only a running campaign pauses.", "campaign_not_running")
+        raise conflict(
+            f"Campaign {campaign_id} is {campaign.status}; only a running campaign pauses.", "campaign_not_running"
+        )
     campaign.status = CampaignStatus.PAUSED
     campaign.updated_at = now
     session.flush()
@@ -57,7 +59,9 @@ def pause_campaign(session: Session, *, client: str, campaign_id: int, now: date
 def resume_campaign(session: Session, *, client: str, campaign_id: int, now: datetime) -> Queued:
     campaign = _locked(session, client=client, campaign_id=campaign_id)
     if campaign.status != CampaignStatus.PAUSED:
-        raise conflict(f"Campaign {campaign_id} is {campaign.status}; only a paused campaign resumes.", "campaign_not_paused")
+        raise conflict(
+            f"Campaign {campaign_id} is {campaign.status}; only a paused campaign resumes.", "campaign_not_paused"
+        )
     campaign.status = CampaignStatus.RUNNING
     campaign.updated_at = now
     return Queued(campaign, _queue(session, campaign, record=False, now=now))

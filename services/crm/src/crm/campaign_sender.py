@@ -93,18 +93,22 @@ def run_campaign_job(ctx: JobContext) -> JobOutcome:
         if campaign is None or campaign.client != ctx.client:
             tally.stopped = "deleted"
             return JobOutcome(result=tally.result(campaign_id, 0.0))
+        # A run paused before its job started still records its audience (the segment as of the
+        # run): resume then sends it.
+        if ctx.payload.get("record", True) and campaign.status in (CampaignStatus.RUNNING, CampaignStatus.PAUSED):
+            tally.recorded = record_audience(session, campaign=campaign, now=ctx.clock())
         stopped = _stopped(campaign)
         if stopped:
             tally.stopped = stopped
             return JobOutcome(result=tally.result(campaign_id, 0.0))
-        if ctx.payload.get("record", True):
-            tally.recorded = record_audience(session, campaign=campaign, now=ctx.clock())
         content = _content(session, campaign)
     asyncio.run(_send_all(ctx, settings, content, run_started_at, tally))
     return JobOutcome(result=tally.result(campaign_id, time.perf_counter() - started))
 
 
-async def _send_all(ctx: JobContext, settings: Settings, content: Content, run_started_at: datetime, tally: Tally) -> None:
+async def _send_all(
+    ctx: JobContext, settings: Settings, content: Content, run_started_at: datetime, tally: Tally
+) -> None:
     lease = timedelta(seconds=settings.campaign_lease_seconds)
     total, done = await asyncio.to_thread(_progress_counts, ctx.engine, content.campaign_id)
     ctx.progress(done, total)

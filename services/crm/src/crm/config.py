@@ -45,7 +45,10 @@ class Settings(ComponentSettings):
         30.0, ge=0, le=86_400, description="Wait before a failed message's next round; doubled each round"
     )
     campaign_lease_seconds: float = Field(
-        300.0, gt=0, le=86_400, description="How long a claimed batch is kept from other runs (a dead worker's is sent again after)"
+        300.0,
+        gt=0,
+        le=86_400,
+        description="How long a claimed batch is kept from other runs (a dead worker's is sent again after)",
     )
 
     def _dev_secrets(self) -> dict[str, str]:

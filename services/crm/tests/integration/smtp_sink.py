@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import pytest
 
 from quintet_shared.testing.thread_server import serving
 from sandbox.config import Settings as SandboxSettings
@@ -53,3 +54,21 @@ def smtp_sink(received_limit: int = 200_000) -> Iterator[Sink]:
     settings = SandboxSettings(smtp_port=port, received_limit=received_limit)
     with serving(create_sandbox(settings)) as server:
         yield Sink(url=f"{server.url}/sandbox/smtp", smtp_port=port)
+
+
+@pytest.fixture(scope="session")
+def session_sink() -> Iterator[Sink]:
+    with smtp_sink() as running:
+        yield running
+
+
+@pytest.fixture
+def sink(session_sink: Sink, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sink]:
+    """The sink, emptied, and the crm worker's settings pointing at it (jobs read the environment)."""
+    session_sink.reset()
+    monkeypatch.setenv("CRM_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("CRM_SMTP_PORT", str(session_sink.smtp_port))
+    monkeypatch.setenv("CRM_PUBLIC_BASE_URL", "https://quintet.example")
+    monkeypatch.setenv("CRM_CAMPAIGN_RETRY_SECONDS", "0")  # retries due at once: the tests' clock stands still
+    yield session_sink
+    session_sink.reset()

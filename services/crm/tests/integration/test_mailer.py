@@ -1,27 +1,12 @@
 """The mailer against the sandbox's SMTP sink over real sockets: parallel connections kept open,
 transient failures retried, a relay that is down reported without raising."""
 
-from collections.abc import Iterator
-
-import pytest
-
 from crm.mail_message import Mail
 from crm.mailer import Mailer, SmtpConfig
 
-from .smtp_sink import Sink, free_port, smtp_sink
+from .smtp_sink import Sink, free_port, session_sink, sink
 
-
-@pytest.fixture(scope="module")
-def module_sink() -> Iterator[Sink]:
-    with smtp_sink() as running:
-        yield running
-
-
-@pytest.fixture
-def sink(module_sink: Sink) -> Iterator[Sink]:
-    module_sink.reset()
-    yield module_sink
-    module_sink.reset()
+__all__ = ["session_sink", "sink"]  # fixtures
 
 
 def config(port: int, **options: object) -> SmtpConfig:
