@@ -3,8 +3,8 @@ PostgreSQL: the original's three run tests, the ledger's rules, pause and resume
 
 import json
 from datetime import timedelta
-from urllib.parse import urlencode
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import select
 
