@@ -83,6 +83,11 @@ def test_a_message_id_already_accepted_is_answered_250_and_listed_once(sink: htt
     smtp.send_message(message("ann@example.com", "<same@example.com>"))  # raises on anything but 2xx
     assert len(sink.get("/received").json()["items"]) == 1
     assert sink.get("/stats").json()["accepted"] == 1
+    assert sink.get("/duplicates").json() == {"dropped": 1}
+    sink.delete("/received")
+    assert sink.get("/duplicates").json() == {"dropped": 0}
+    smtp.send_message(message("ann@example.com", "<same@example.com>"))  # forgotten by the reset: listed again
+    assert len(sink.get("/received").json()["items"]) == 1
 
 
 def test_failures_are_transient_4xx_follow_the_seed_and_are_not_listed(sink: httpx.Client, smtp: smtplib.SMTP) -> None:

@@ -17,6 +17,7 @@ Behaviour (`PUT /sandbox/smtp/behaviour`), decided per message at the end of DAT
 A message whose `Message-ID` this sink already accepted is answered 250 and neither listed nor
 counted again: large receivers drop such duplicates, and it is what makes a sender that sends again
 after an answer it never recorded (a crash between the 250 and its own commit) deliver once.
+`GET /sandbox/smtp/duplicates` → `{"dropped": n}` says how many were dropped so (since the last reset).
 """
 
 import asyncio
@@ -28,7 +29,7 @@ from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from fastapi import APIRouter
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from sandbox.config import Settings
 from sandbox.kit.behaviour import Behaviour
@@ -56,12 +57,21 @@ class SmtpBehaviour(Behaviour):
     )
 
 
+class Duplicates(BaseModel):
+    dropped: int
+
+
 class _Sink:
     """aiosmtpd's handler: caps the recipients, decides each message's answer, records it."""
 
     def __init__(self, stand_in: StandIn, seen: SeenKeys[int]) -> None:
         self.stand_in = stand_in
         self.seen = seen
+        self.duplicates = 0  # messages answered 250 for a Message-ID already accepted
+
+    def forget(self) -> None:
+        self.seen.clear()
+        self.duplicates = 0
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
@@ -93,6 +103,7 @@ class _Sink:
         client = item["headers"].get("X-Client-Code", "")[:MAX_CLIENT_LENGTH] or None
         key = (client, item["message_id"]) if item["message_id"] else None
         if key is not None and self.seen.get(key) is not None:
+            self.duplicates += 1
             return ACCEPTED_AGAIN
         seqs = recorder.accept(client, [item])
         if key is not None:
@@ -157,11 +168,17 @@ class SmtpServer:
 
 def smtp_provider(settings: Settings) -> Provider:
     stand_in = StandIn(settings.received_limit, SmtpBehaviour)
-    seen: SeenKeys[int] = SeenKeys(settings.received_limit)
-    stand_in.on_reset(seen.clear)
-    server = SmtpServer(settings, _Sink(stand_in, seen))
+    sink = _Sink(stand_in, SeenKeys(settings.received_limit))
+    stand_in.on_reset(sink.forget)
+    server = SmtpServer(settings, sink)
     router = APIRouter()
     router.include_router(inspection_router(stand_in))
+
+    @router.get("/duplicates", response_model=Duplicates, tags=["sandbox inspection"])
+    async def duplicates() -> Duplicates:
+        """Messages answered 250 without being listed, their Message-ID already accepted (since the last reset)."""
+        return Duplicates(dropped=sink.duplicates)
+
     return Provider(
         name="smtp",
         title=f"SMTP sink (aiosmtpd on port {settings.smtp_port})",
