@@ -35,6 +35,10 @@ class Sink:
     def stats(self) -> dict[str, int]:
         return dict(httpx.get(f"{self.url}/stats").json())
 
+    def duplicates(self) -> int:
+        """Messages the sink dropped, their Message-ID already accepted."""
+        return int(httpx.get(f"{self.url}/duplicates").json()["dropped"])
+
     def behave(self, **behaviour: Any) -> None:
         httpx.put(f"{self.url}/behaviour", json=behaviour).raise_for_status()
 
