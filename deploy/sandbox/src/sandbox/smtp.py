@@ -37,7 +37,7 @@ from sandbox.kit.inspection import inspection_router
 from sandbox.kit.seen import SeenKeys
 from sandbox.kit.standin import MAX_CLIENT_LENGTH, StandIn
 from sandbox.provider import Provider
-from sandbox.smtp_message import listed_message
+from sandbox.smtp_message import ListedMessage, header_value
 
 MAX_RECIPIENTS = 100
 MAX_MESSAGE_BYTES = 1 << 20
@@ -99,9 +99,10 @@ class _Sink:
         content = envelope.original_content or envelope.content or b""
         if isinstance(content, str):
             content = content.encode("utf-8", "surrogateescape")
-        item = listed_message(mail_from=envelope.mail_from or "", rcpt_tos=envelope.rcpt_tos, content=content)
-        client = item["headers"].get("X-Client-Code", "")[:MAX_CLIENT_LENGTH] or None
-        key = (client, item["message_id"]) if item["message_id"] else None
+        item = ListedMessage(mail_from=envelope.mail_from or "", rcpt_tos=envelope.rcpt_tos, content=content)
+        client = (header_value(content, "X-Client-Code") or "")[:MAX_CLIENT_LENGTH] or None
+        message_id = header_value(content, "Message-ID")
+        key = (client, message_id) if message_id else None
         if key is not None and self.seen.get(key) is not None:
             self.duplicates += 1
             return ACCEPTED_AGAIN

@@ -1,21 +1,65 @@
 """How the SMTP sink lists a message: `{mail_from, to, subject, headers, body, message_id}`.
 
+A message is kept as its bytes (`ListedMessage`) and parsed when it is first read from
+`GET /sandbox/smtp/received`, not when it arrives: the sink takes thousands of messages a second
+and most are never looked at one by one. Only the two headers it acts on at once (`Message-ID`,
+`X-Client-Code`) are found on arrival, by a scan of the header block (`header_value`).
+
 Parsing is bounded by what the server admits (the DATA size limit, the recipients limit); here the
 header values are decoded (RFC 2047 encoded words) and the first text part's body is decoded from its
 transfer encoding and charset. A part that cannot be decoded is listed as best it can, never refused:
 the sink is for looking at what a sender sent, mistakes included.
 """
 
+from collections.abc import Iterator, Mapping
 from contextlib import suppress
 from email.header import decode_header, make_header
 from email.message import Message
 from email.parser import BytesParser
 from email.policy import compat32
+from functools import cached_property
 from typing import Any
 
 # The cheapest parser (no header objects): a sink takes thousands of messages a second.
 _PARSER = BytesParser(policy=compat32)
 MAX_HEADER_VALUE = 4096
+
+
+class ListedMessage(Mapping[str, Any]):
+    """A received message's listed fields, parsed on first access."""
+
+    def __init__(self, *, mail_from: str, rcpt_tos: list[str], content: bytes) -> None:
+        self.mail_from, self.rcpt_tos, self.content = mail_from, list(rcpt_tos), content
+
+    @cached_property
+    def fields(self) -> dict[str, Any]:
+        return listed_message(mail_from=self.mail_from, rcpt_tos=self.rcpt_tos, content=self.content)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.fields[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.fields)
+
+    def __len__(self) -> int:
+        return len(self.fields)
+
+
+def header_value(content: bytes, name: str) -> str | None:
+    """The first `name` header of the message's header block, unfolded and stripped; None if absent."""
+    end = content.find(b"\r\n\r\n")
+    head = content[: end if end >= 0 else len(content)]
+    wanted = name.lower().encode() + b":"
+    lines = head.split(b"\r\n")
+    for index, line in enumerate(lines):
+        if line[: len(wanted)].lower() == wanted:
+            value = line[len(wanted) :]
+            for folded in lines[index + 1 :]:  # continuation lines start with white space
+                if not folded[:1].isspace():
+                    break
+                value += b" " + folded
+            return " ".join(value.decode("utf-8", "replace").split())[:MAX_HEADER_VALUE]
+    return None
 
 
 def listed_message(*, mail_from: str, rcpt_tos: list[str], content: bytes) -> dict[str, Any]:
