@@ -59,6 +59,7 @@ from quintet_platform import distributed  # noqa: E402
 from quintet_shared.bus.rabbit import RabbitBus  # noqa: E402
 from quintet_shared.db import make_engine, session_scope  # noqa: E402
 from quintet_shared.migrations import upgrade  # noqa: E402
+from quintet_shared.tables import job  # noqa: E402
 from quintet_shared.testing.bus_harness import BusUnderTest  # noqa: E402
 from quintet_shared.testing.ports import free_port_pair  # noqa: E402
 
@@ -184,7 +185,11 @@ def check(engine: Engine, sink_url: str, customers: int) -> None:
     with engine.connect() as conn:
         statuses = dict(conn.execute(select(OutreachEvent.status, func.count()).group_by(OutreachEvent.status)).all())
         summary = conn.execute(select(Campaign.summary).where(Campaign.client == CLIENT)).scalar_one()
+        jobs = conn.execute(select(job.c.result, job.c.started_at, job.c.created_at)).all()
     print(f"sink: {stats}, copies dropped as duplicates: {dropped}; ledger: {statuses}; summary: {summary}")
+    for result, started_at, created_at in jobs:
+        waited = (started_at - created_at).total_seconds() if started_at else None
+        print(f"job: queued {waited} s before it started; {result}")
     ok = stats["accepted"] == customers and dropped == 0 and statuses == {"sent": customers}
     if not ok or summary != {"sent": customers, "failed": 0, "skipped": 0}:
         raise SystemExit("the campaign did not send every message exactly once")

@@ -2,12 +2,13 @@
 
 Per batch (CRM_CAMPAIGN_BATCH_SIZE, 200): one short transaction reads the campaign's status and
 claims the batch (campaign_ledger), the mailer sends it over its pool of open SMTP connections, and a
-second short transaction records the outcomes. So:
+second short transaction records the outcomes. Two batches are in flight at once, so the connections
+stay busy while a batch waits on the database. So:
 - pause takes effect between batches: a batch already claimed is sent and recorded, then the job stops;
 - a run that stops for any reason (pause, a crash, a redelivered job) leaves the ledger saying exactly
   what is left: resuming sends what is queued and nothing else;
 - failed sends come back due after their backoff; while only those are left the job waits for them
-  (reading the status again at least every second, so a pause still stops it);
+  (reading the status again every quarter of a second, so a pause still stops it);
 - the job of the current run completes the campaign when nothing is queued.
 
 Each message's Message-ID is derived from its outreach event, so a message sent again after an
@@ -41,7 +42,8 @@ from quintet_shared.jobs import JobContext, JobOutcome
 
 log = logging.getLogger(__name__)
 
-MAX_WAIT_SECONDS = 1.0  # longest sleep between two readings of the status while waiting for retries
+MAX_WAIT_SECONDS = 0.25  # longest sleep between two readings of the status while waiting for retries
+LANES = 2  # batches in flight at once
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,10 @@ class Tally:
     skipped: int = 0
     retrying: int = 0
     batches: int = 0
+    # Where the time went: claiming batches, sending them, recording their outcomes.
+    claim_seconds: float = 0.0
+    send_seconds: float = 0.0
+    record_seconds: float = 0.0
     stopped: str = ""  # why the job ended: completed, paused, deleted, done (another job completed it)
     errors: list[str] = field(default_factory=list)
 
@@ -77,6 +83,9 @@ class Tally:
             "skipped": self.skipped,
             "retried": self.retrying,
             "batches": self.batches,
+            "claim_seconds": round(self.claim_seconds, 3),
+            "send_seconds": round(self.send_seconds, 3),
+            "record_seconds": round(self.record_seconds, 3),
             "seconds": round(seconds, 3),
             "errors": self.errors[:5],
         }
@@ -109,30 +118,60 @@ def run_campaign_job(ctx: JobContext) -> JobOutcome:
 async def _send_all(
     ctx: JobContext, settings: Settings, content: Content, run_started_at: datetime, tally: Tally
 ) -> None:
-    lease = timedelta(seconds=settings.campaign_lease_seconds)
     total, done = await asyncio.to_thread(_progress_counts, ctx.engine, content.campaign_id)
-    ctx.progress(done, total)
+    await asyncio.to_thread(ctx.progress, done, total)
+    progress = _Progress(ctx, done, total)
     async with Mailer(SmtpConfig.from_settings(settings)) as mailer:
-        while True:
-            step = await asyncio.to_thread(
-                _take, ctx.engine, content.campaign_id, ctx.clock(), settings.campaign_batch_size, lease
-            )
-            if step.stopped:
-                tally.stopped = step.stopped
-                return
-            if step.batch:
-                await _send_batch(ctx, settings, mailer, content, step.batch, tally)
-                tally.batches += 1
-                done += len(step.batch)  # an approximation while retries are due; exact at the end
-                ctx.progress(min(done, total), total)
-                continue
-            if step.due_in is not None:
-                await asyncio.sleep(min(MAX_WAIT_SECONDS, max(step.due_in, 0.01)))
-                continue
-            finished = await asyncio.to_thread(_finish, ctx.engine, content.campaign_id, run_started_at, ctx.clock)
-            tally.stopped = "completed" if finished else "done"
-            ctx.progress(total, total)
+        # Batches in flight at once: while one waits on the database (claim, record), the other keeps
+        # the SMTP connections busy. Their claims never overlap.
+        lanes = (_lane(ctx, settings, mailer, content, run_started_at, tally, progress) for _ in range(LANES))
+        await asyncio.gather(*lanes)
+    await asyncio.to_thread(ctx.progress, total, total)
+
+
+@dataclass
+class _Progress:
+    ctx: JobContext
+    done: int
+    total: int
+
+    async def add(self, count: int) -> None:
+        self.done = min(self.done + count, self.total)  # an approximation while retries are due
+        await asyncio.to_thread(self.ctx.progress, self.done, self.total)
+
+
+async def _lane(
+    ctx: JobContext,
+    settings: Settings,
+    mailer: Mailer,
+    content: Content,
+    run_started_at: datetime,
+    tally: Tally,
+    progress: _Progress,
+) -> None:
+    """Claim, send and record batches until the campaign stops or nothing is queued."""
+    lease = timedelta(seconds=settings.campaign_lease_seconds)
+    while True:
+        claiming = time.perf_counter()
+        step = await asyncio.to_thread(
+            _take, ctx.engine, content.campaign_id, ctx.clock(), settings.campaign_batch_size, lease
+        )
+        tally.claim_seconds += time.perf_counter() - claiming
+        if step.stopped:
+            tally.stopped = tally.stopped or step.stopped
             return
+        if step.batch:
+            await _send_batch(ctx, settings, mailer, content, step.batch, tally)
+            tally.batches += 1
+            await progress.add(len(step.batch))
+            continue
+        if step.due_in is not None:
+            await asyncio.sleep(min(MAX_WAIT_SECONDS, max(step.due_in, 0.01)))
+            continue
+        finished = await asyncio.to_thread(_finish, ctx.engine, content.campaign_id, run_started_at, ctx.clock)
+        if finished or not tally.stopped:
+            tally.stopped = "completed" if finished else "done"
+        return
 
 
 @dataclass(frozen=True)
@@ -168,8 +207,11 @@ async def _send_batch(
 ) -> None:
     skipped = [claimed.event_id for claimed in batch if claimed.unsubscribed]
     to_send = [claimed for claimed in batch if not claimed.unsubscribed]
+    sending = time.perf_counter()
     mails = [_mail(settings, content, claimed) for claimed in to_send]
     outcomes = await mailer.send(mails)
+    recording = time.perf_counter()
+    tally.send_seconds += recording - sending
     sent: list[int] = []
     failed: list[tuple[int, str]] = []
     retries: list[Retry] = []
@@ -185,6 +227,7 @@ async def _send_batch(
     counts = await asyncio.to_thread(
         _record, ctx.engine, ctx.clock, settings, sent=sent, skipped=skipped, failed=failed, retries=retries
     )
+    tally.record_seconds += time.perf_counter() - recording
     tally.sent += counts["sent"]
     tally.skipped += counts["skipped"]
     tally.failed += counts["failed"]

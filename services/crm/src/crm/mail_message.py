@@ -14,6 +14,7 @@ import binascii
 from dataclasses import dataclass
 from email.header import Header
 from email.utils import formataddr
+from functools import lru_cache
 
 MAX_HEADER_TEXT = 900  # a header line may not exceed 998 characters (RFC 5322)
 
@@ -35,7 +36,7 @@ class Mail:
 def mail_bytes(mail: Mail, *, sender: str, date: str) -> bytes:
     """The message's bytes, headers and body (the envelope is the relay's business)."""
     lines = [
-        f"From: {formataddr((_one_line(mail.from_name), _address(sender)), charset='utf-8')}",
+        f"From: {_from(mail.from_name, sender)}",
         f"To: {_address(mail.to)}",
         f"Subject: {_text(mail.subject)}",
         f"Date: {date}",
@@ -53,10 +54,17 @@ def mail_bytes(mail: Mail, *, sender: str, date: str) -> bytes:
     return head + b"\r\n\r\n" + body + (b"" if body.endswith(b"\r\n") else b"\r\n")
 
 
+# A campaign's messages share their sender and subject: encoded once, not per message.
+@lru_cache(maxsize=256)
+def _from(name: str, sender: str) -> str:
+    return formataddr((_one_line(name), _address(sender)), charset="utf-8")
+
+
 def _one_line(value: str) -> str:
     return " ".join(value.split())[:MAX_HEADER_TEXT]
 
 
+@lru_cache(maxsize=256)
 def _text(value: str) -> str:
     value = _one_line(value)
     if value.isascii():

@@ -2,6 +2,8 @@
 
 `Mailer.send(mails)` spreads the messages over `CRM_SMTP_CONNECTIONS` connections, each one a
 worker that takes the next message, so a slow answer on one connection never holds the others.
+Sends may run at once (a campaign keeps two batches in flight): a connection freed by one send's
+last message is taken by the other's next, so the connections stay busy between batches.
 Connections are opened when first needed (plain, STARTTLS or TLS, with AUTH when a username is set)
 and reused by every later send until `aclose()`: a campaign pays the handshake once per
 connection, not per message or per batch.
@@ -81,6 +83,9 @@ class Mailer:
         self.config = config
         self.tls_context = tls_context
         self._connections: list[aiosmtplib.SMTP | None] = [None] * config.connections
+        self._free: asyncio.Queue[int] = asyncio.Queue()  # the connection slots no worker holds
+        for slot in range(config.connections):
+            self._free.put_nowait(slot)
         self.connects = 0  # connections opened so far: reuse keeps it at most `connections` on a healthy relay
 
     async def __aenter__(self) -> "Mailer":
@@ -90,17 +95,22 @@ class Mailer:
         await self.aclose()
 
     async def send(self, mails: Sequence[Mail]) -> list[Outcome]:
-        """Send every message; one outcome per message, in the order given."""
+        """Send every message; one outcome per message, in the order given. Sends may overlap: they
+        share the connections, each worker holding one while it takes messages."""
         outcomes: list[Outcome | None] = [None] * len(mails)
         date = format_datetime(datetime.now(UTC))
-        queue = iter(range(len(mails)))  # shared by the workers: each takes the next index
+        queue = iter(range(len(mails)))  # shared by this send's workers: each takes the next index
 
-        async def worker(slot: int) -> None:
-            for index in queue:
-                outcomes[index] = await self._send_one(slot, mails[index], date)
+        async def worker() -> None:
+            slot = await self._free.get()
+            try:
+                for index in queue:
+                    outcomes[index] = await self._send_one(slot, mails[index], date)
+            finally:
+                self._free.put_nowait(slot)
 
         workers = min(len(self._connections), len(mails))
-        await asyncio.gather(*(worker(slot) for slot in range(workers)))
+        await asyncio.gather(*(worker() for _ in range(workers)))
         return [outcome for outcome in outcomes if outcome is not None]
 
     async def aclose(self) -> None:
