@@ -146,8 +146,14 @@ class Mailer:
 
     async def _deliver(self, slot: int, mail: Mail, message: bytes) -> None:
         connection = await self._connection(slot)
-        errors, _ = await connection.sendmail(self.config.sender, [mail.to], message)
-        if errors:  # the one recipient refused; sendmail raises only when every recipient is
+        try:
+            errors, _ = await connection.sendmail(self.config.sender, [mail.to], message)
+        except aiosmtplib.SMTPRecipientsRefused as refused:
+            # The one recipient refused: its own answer (550 no such user, 452 mailbox full) decides.
+            errors = {mail.to: refused.recipients[0]} if refused.recipients else {}
+            if not errors:
+                raise
+        if errors:
             response = next(iter(errors.values()))
             raise aiosmtplib.SMTPResponseException(response.code, response.message)
 

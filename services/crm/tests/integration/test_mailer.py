@@ -1,6 +1,10 @@
 """The mailer against the sandbox's SMTP sink over real sockets: parallel connections kept open,
 transient failures retried, a relay that is down reported without raising."""
 
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
 from crm.mail_message import Mail
 from crm.mailer import Mailer, SmtpConfig
 
@@ -92,3 +96,38 @@ async def test_an_unsendable_address_fails_alone_and_for_good(sink: Sink) -> Non
         (False, False),
         (True, False),
     ]
+
+
+class RefusingRelay:
+    """A relay (aiosmtpd, on its own thread) that refuses two mailboxes: one for good, one for now."""
+
+    async def handle_RCPT(self, server: object, session: object, envelope: Any, address: str, options: object) -> str:
+        if address == "gone@example.com":
+            return "550 5.1.1 No such user"
+        if address == "full@example.com":
+            return "452 4.2.2 Mailbox full"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+        return "250 OK"
+
+
+async def test_a_refused_recipient_fails_for_good_on_5xx_and_for_now_on_4xx() -> None:
+    controller = Controller(RefusingRelay(), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        batch = mails(3)
+        batch[0] = Mail(to="gone@example.com", subject="s", body="b", message_id="<g@x>")
+        batch[1] = Mail(to="full@example.com", subject="s", body="b", message_id="<f@x>")
+        async with Mailer(config(controller.port, attempts=2)) as mailer:
+            outcomes = await mailer.send(batch)
+    finally:
+        controller.stop()
+    assert [(outcome.accepted, outcome.transient) for outcome in outcomes] == [
+        (False, False),
+        (False, True),
+        (True, False),
+    ]
+    assert outcomes[0].error and outcomes[0].error.startswith("550")
+    assert outcomes[1].error and outcomes[1].error.startswith("452")
