@@ -48,6 +48,7 @@ bench: setup
 	$(BIN)/python bench/admin.py
 	$(BIN)/python bench/events.py
 	$(BIN)/python bench/promotions.py
+	$(BIN)/python bench/crm.py
 
 clean:
 	rm -rf $(VENV) var
