@@ -11,7 +11,7 @@ SANDBOX = "sandbox"
 SANDBOX_PORT_OFFSET = 9  # the sandbox listens on the gateway's port + 9 (8009)
 SMTP_PORT_OFFSET = 25  # and its SMTP sink on the gateway's port + 25 (8025)
 # Service settings that hold a sandbox provider's base URL, and that provider's name.
-SANDBOX_PROVIDER_URLS = {"PROMOTIONS_PUSH_URL": "push"}
+SANDBOX_PROVIDER_URLS = {"PROMOTIONS_PUSH_URL": "push", "SUBSCRIPTIONS_BILLING_URL": "billing"}
 
 
 def definition(name: str) -> ComponentDefinition:
