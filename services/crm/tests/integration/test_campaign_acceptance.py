@@ -178,7 +178,9 @@ def platform(
         "CRM_SMTP_HOST": "127.0.0.1",
         "CRM_SMTP_PORT": str(session_sink.smtp_port),
         "CRM_SMTP_CONNECTIONS": "8",
-        "CRM_CAMPAIGN_LEASE_SECONDS": "2",  # a killed worker's batch is sent again after 2 s
+        # A killed worker's batch is sent again after 10 s: well beyond a batch's send, even on a loaded machine
+        # (a lease that runs out mid-send lets another lane send the batch again).
+        "CRM_CAMPAIGN_LEASE_SECONDS": "10",
         "CRM_CAMPAIGN_RETRY_SECONDS": "0.2",
         "CRM_CAMPAIGN_ATTEMPTS": "20",
         "LOG_FORMAT": "text",
