@@ -49,6 +49,7 @@ bench: setup
 	$(BIN)/python bench/events.py
 	$(BIN)/python bench/promotions.py
 	$(BIN)/python bench/subscriptions.py
+	$(BIN)/python bench/crm.py
 
 clean:
 	rm -rf $(VENV) var

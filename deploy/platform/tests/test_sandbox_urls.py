@@ -5,7 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from quintet_platform.components import SANDBOX_PROVIDER_URLS, gateway_url_settings, sandbox_provider_urls
+from quintet_platform.components import (
+    SANDBOX_PROVIDER_URLS,
+    gateway_url_settings,
+    sandbox_provider_urls,
+    sandbox_smtp_settings,
+)
 from quintet_platform.distributed import Plan
 from sandbox.config import Settings as SandboxSettings
 from sandbox.providers import REGISTERED
@@ -52,3 +57,18 @@ def test_distributed_mode_on_other_ports_reaches_its_own_sandbox(
     assert env["SUBSCRIPTIONS_CALLBACK_BASE_URL"] == "http://127.0.0.1:18000"
     monkeypatch.setenv("PROMOTIONS_PUSH_URL", "https://push.example")
     assert Plan(state_dir=tmp_path, port_base=18000).environment()["PROMOTIONS_PUSH_URL"] == "https://push.example"
+
+
+def test_the_smtp_sink_follows_the_port_base_and_crm_sends_there_unless_told_otherwise(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    assert sandbox_smtp_settings(18000, {}) == {
+        "SANDBOX_SMTP_PORT": "18025",
+        "CRM_SMTP_HOST": "127.0.0.1",
+        "CRM_SMTP_PORT": "18025",
+    }
+    assert sandbox_smtp_settings(18000, {"CRM_SMTP_HOST": "relay.example"}) == {"SANDBOX_SMTP_PORT": "18025"}
+    monkeypatch.delenv("CRM_SMTP_HOST", raising=False)
+    monkeypatch.delenv("CRM_SMTP_PORT", raising=False)
+    env = Plan(state_dir=tmp_path, port_base=18000).environment()
+    assert (env["SANDBOX_SMTP_PORT"], env["CRM_SMTP_HOST"], env["CRM_SMTP_PORT"]) == ("18025", "127.0.0.1", "18025")

@@ -9,6 +9,7 @@ SERVICES = ("readings", "promotions", "subscriptions", "crm", "marketplace")
 GATEWAY = "gateway"
 SANDBOX = "sandbox"
 SANDBOX_PORT_OFFSET = 9  # the sandbox listens on the gateway's port + 9 (8009)
+SMTP_PORT_OFFSET = 25  # and its SMTP sink on the gateway's port + 25 (8025)
 # Service settings that hold a sandbox provider's base URL, and its path under /sandbox/ (the provider's
 # name first, then where the API lives in it, as a real provider's base URL would say).
 SANDBOX_PROVIDER_URLS = {
@@ -51,3 +52,13 @@ def gateway_url_settings(gateway_port: int, environ: Mapping[str, str]) -> dict[
     """The settings naming the gateway's URL (where the sandbox's providers call back), pointing at a
     gateway on `gateway_port`, for those `environ` does not set already."""
     return {name: f"http://127.0.0.1:{gateway_port}" for name in GATEWAY_URL_SETTINGS if name not in environ}
+
+
+def sandbox_smtp_settings(port_base: int, environ: Mapping[str, str]) -> dict[str, str]:
+    """Where a run mode's sandbox serves SMTP (always: like its HTTP port, it follows the run's ports),
+    and crm's SMTP relay pointing there unless `environ` names another."""
+    port = str(port_base + SMTP_PORT_OFFSET)
+    settings = {"SANDBOX_SMTP_PORT": port}
+    if "CRM_SMTP_HOST" not in environ:
+        settings.update(CRM_SMTP_HOST="127.0.0.1", CRM_SMTP_PORT=environ.get("CRM_SMTP_PORT", port))
+    return settings

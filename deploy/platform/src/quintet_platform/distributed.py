@@ -26,6 +26,7 @@ from quintet_platform.components import (
     all_definitions,
     gateway_url_settings,
     sandbox_provider_urls,
+    sandbox_smtp_settings,
 )
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -65,6 +66,7 @@ class Plan:
         env["GATEWAY_UPSTREAMS"] = ",".join(f"{s}=http://127.0.0.1:{self.port(s)}" for s in SERVICES)
         env.update(sandbox_provider_urls(self.port(SANDBOX), env))
         env.update(gateway_url_settings(self.port(GATEWAY), env))
+        env.update(sandbox_smtp_settings(self.port_base, env))
         return env
 
 

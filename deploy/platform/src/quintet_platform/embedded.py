@@ -20,6 +20,7 @@ from quintet_platform.components import (
     definition,
     gateway_url_settings,
     sandbox_provider_urls,
+    sandbox_smtp_settings,
     service_definitions,
 )
 from quintet_platform.demo import ensure_demo_clients, print_demo_clients, seed_demo_data
@@ -52,6 +53,7 @@ async def serve_embedded(*, host: str = "127.0.0.1", port: int = 8000) -> None:
     # The services' settings are read from the environment: their providers are this run's sandbox.
     os.environ.update(sandbox_provider_urls(port + SANDBOX_PORT_OFFSET, os.environ))
     os.environ.update(gateway_url_settings(port, os.environ))
+    os.environ.update(sandbox_smtp_settings(port, os.environ))
     common = ComponentSettings()
     configure_logging("quintet", level=common.log_level, fmt="text")
     bus = InMemoryBus(

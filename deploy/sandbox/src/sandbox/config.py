@@ -16,7 +16,8 @@ class Settings(ComponentSettings):
     model_config = SettingsConfigDict(env_prefix="SANDBOX_")
 
     port: int = 8009
-    smtp_port: int = 8025
+    smtp_host: str = Field("127.0.0.1", min_length=1, description="Interface the SMTP sink listens on")
+    smtp_port: int = Field(8025, ge=0, le=65535, description="Port of the SMTP sink")
     received_limit: int = Field(
         50_000, ge=1, description="Items each provider keeps for inspection; the oldest are dropped beyond"
     )

@@ -11,6 +11,7 @@ from sandbox.marketplace import marketplace_provider
 from sandbox.provider import Hook, Provider, ProviderFactory
 from sandbox.push import push_provider
 from sandbox.sms import sms_provider
+from sandbox.smtp import smtp_provider
 from sandbox.telegram import telegram_provider
 
 __all__ = ["REGISTERED", "Hook", "Provider", "ProviderFactory", "build_providers"]
@@ -23,6 +24,7 @@ REGISTERED: tuple[ProviderFactory, ...] = (
     sms_provider,
     marketplace_provider,
     telegram_provider,
+    smtp_provider,
 )
 
 

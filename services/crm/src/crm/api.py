@@ -2,8 +2,24 @@
 
 from fastapi import APIRouter
 
-from crm import api_campaigns, api_customer_files, api_customers, api_restaurants, api_visits
+from crm import (
+    api_campaign_runs,
+    api_campaigns,
+    api_customer_files,
+    api_customers,
+    api_outreach,
+    api_restaurants,
+    api_visits,
+)
 
 router = APIRouter()
-for part in (api_restaurants, api_customer_files, api_customers, api_visits, api_campaigns):
+for part in (
+    api_restaurants,
+    api_customer_files,
+    api_customers,
+    api_visits,
+    api_campaigns,
+    api_campaign_runs,
+    api_outreach,
+):
     router.include_router(part.router)
