@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from crm.api import router
+from crm.api_dashboard import router as dashboard_router
 from crm.config import Settings
 from crm.models import metadata
 from quintet_shared.component import ComponentDefinition
@@ -15,5 +16,5 @@ DEFINITION = ComponentDefinition(
     metadata=metadata,
     migrations=Path(__file__).resolve().parents[2] / "migrations",
     app_factory="crm.main:create_app",
-    routers=[router],
+    routers=[router, dashboard_router],
 )
