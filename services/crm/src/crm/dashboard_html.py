@@ -17,7 +17,7 @@ header{display:flex;justify-content:space-between;align-items:baseline}
 table{border-collapse:collapse;width:100%;margin:1rem 0}th,td{border-bottom:1px solid #ddd;padding:.35rem .5rem;
 text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .status{font-weight:600}.running{color:#0a6}.paused{color:#c80}.completed{color:#06c}
-nav.pager a{margin-right:1rem}#message{min-height:1.4rem;color:#a00}button{margin-right:.3rem}
+nav.pager>*{margin-right:1rem}#message{min-height:1.4rem}#message.error{color:#a00}button{margin-right:.3rem}
 """
 # The buttons each campaign state allows (the API's own rules; the script keeps them in step).
 ACTIONS = {"draft": ("run",), "running": ("pause",), "paused": ("resume",), "completed": ("run",)}

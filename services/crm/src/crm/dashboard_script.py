@@ -16,7 +16,7 @@ SCRIPT = r"""
     return found ? decodeURIComponent(found.slice("quintet_csrf=".length)) : "";
   }
 
-  function say(text) { message.textContent = text; }
+  function say(text, failed) { message.textContent = text; message.className = failed ? "error" : ""; }
 
   function show(campaign) {
     document.querySelectorAll("tr[data-campaign='" + campaign.id + "']").forEach(function (row) {
@@ -42,7 +42,7 @@ SCRIPT = r"""
       });
       const body = await response.json().catch(function () { return {}; });
       if (!response.ok) {
-        say("Campaign " + id + ": " + (body.detail || response.statusText));
+        say("Campaign " + id + ": " + (body.detail || response.statusText), true);
         button.disabled = false;
         return;
       }
@@ -50,7 +50,7 @@ SCRIPT = r"""
       say("Campaign " + id + ": " + action + " accepted (" + (campaign.status || "") + ").");
       if (campaign.status) { show({id: Number(id), status: campaign.status}); }
     } catch (error) {
-      say("Campaign " + id + ": the request failed (" + error + ").");
+      say("Campaign " + id + ": the request failed (" + error + ").", true);
       button.disabled = false;
     }
   }

@@ -100,9 +100,13 @@ def campaign(platform: Platform) -> Setup:
     restaurant = api.post("/restaurants", json={"name": "La Bodega", "timezone": "Europe/Madrid"})
     assert restaurant.status_code == 201, restaurant.text
     restaurant_id = restaurant.json()["id"]
-    for n in range(CUSTOMERS):
-        customer = {"restaurant": restaurant_id, "email": f"guest{n}@bodega.test", "first_name": f"Guest{n}"}
-        assert api.post("/customers", json=customer).status_code == 201
+    lines = ["restaurant,email,first_name,last_name"]
+    lines += [f"{restaurant_id},guest{n}@bodega.test,Guest{n},Diaz" for n in range(CUSTOMERS)]
+    csv = ("\n".join(lines) + "\n").encode()
+    queued = api.post("/customers/files", files={"file": ("customers.csv", csv, "text/csv")})
+    assert queued.status_code == 202, queued.text
+    job = f"{platform.url}{queued.json()['status_url']}"
+    until(lambda: api.get(job).json()["status"] == "SUCCESS", within=60, what="the customers imported")
     draft = {
         "restaurant": restaurant_id,
         "name": "We miss you",
