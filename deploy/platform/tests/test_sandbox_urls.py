@@ -16,8 +16,13 @@ def test_every_provider_named_is_one_the_sandbox_serves() -> None:
 
 
 def test_the_urls_follow_the_sandbox_port_and_keep_what_the_environment_sets() -> None:
-    assert sandbox_provider_urls(18009, {}) == {"PROMOTIONS_PUSH_URL": "http://127.0.0.1:18009/sandbox/push"}
-    assert sandbox_provider_urls(18009, {"PROMOTIONS_PUSH_URL": "https://push.example"}) == {}
+    assert sandbox_provider_urls(18009, {}) == {
+        "PROMOTIONS_PUSH_URL": "http://127.0.0.1:18009/sandbox/push",
+        "SUBSCRIPTIONS_BILLING_URL": "http://127.0.0.1:18009/sandbox/billing",
+    }
+    assert sandbox_provider_urls(18009, {"PROMOTIONS_PUSH_URL": "https://push.example"}) == {
+        "SUBSCRIPTIONS_BILLING_URL": "http://127.0.0.1:18009/sandbox/billing"
+    }
 
 
 def test_distributed_mode_on_other_ports_reaches_its_own_sandbox(

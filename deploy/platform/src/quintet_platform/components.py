@@ -10,7 +10,7 @@ GATEWAY = "gateway"
 SANDBOX = "sandbox"
 SANDBOX_PORT_OFFSET = 9  # the sandbox listens on the gateway's port + 9 (8009)
 # Service settings that hold a sandbox provider's base URL, and that provider's name.
-SANDBOX_PROVIDER_URLS = {"PROMOTIONS_PUSH_URL": "push"}
+SANDBOX_PROVIDER_URLS = {"PROMOTIONS_PUSH_URL": "push", "SUBSCRIPTIONS_BILLING_URL": "billing"}
 
 
 def definition(name: str) -> ComponentDefinition:

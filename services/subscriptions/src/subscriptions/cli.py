@@ -4,3 +4,4 @@ from quintet_shared.cli import component_cli
 from subscriptions.component import DEFINITION
 
 app = component_cli(DEFINITION)
+import subscriptions.cli_billing  # noqa: E402, F401  (registers `subscriptions billing run`)

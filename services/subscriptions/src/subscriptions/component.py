@@ -3,7 +3,15 @@
 from pathlib import Path
 
 from quintet_shared.component import ComponentDefinition
+from quintet_shared.schedules import Periodic
 from subscriptions.api import router
+from subscriptions.billing_schedule import (
+    BILLING_EVERY,
+    BILLING_JOB,
+    BILLING_SCHEDULE,
+    queue_due_billing,
+    run_billing_job,
+)
 from subscriptions.config import Settings
 from subscriptions.models import metadata
 
@@ -16,4 +24,6 @@ DEFINITION = ComponentDefinition(
     migrations=Path(__file__).resolve().parents[2] / "migrations",
     app_factory="subscriptions.main:create_app",
     routers=[router],
+    jobs={BILLING_JOB: run_billing_job},
+    periodic=[Periodic(BILLING_SCHEDULE, BILLING_EVERY, queue_due_billing)],
 )

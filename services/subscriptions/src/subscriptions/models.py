@@ -44,6 +44,9 @@ Billing is due when `status != 'cancelled' AND next_billing_date <= today` (loca
   `subscriptions.subscription.cancelled` published.
 - Each step is one conditional UPDATE of the subscription (`WHERE next_billing_date = D AND period
   = P`), so two workers charging the same date cannot both advance it.
+- `next_charge_at` gates the next try: recording an attempt sets it to the end of a lease (a worker
+  that dies mid-call leaves it to be retried after the lease), a failure to the end of its backoff,
+  a success clears it. Claiming is a conditional UPDATE of it, so one worker calls at a time.
 
 One SMS a day
 -------------
@@ -174,6 +177,9 @@ class Subscription(SubscriptionsModel, table=True):
     next_billing_date: date | None = Field(default=None, sa_type=Date)  # local; None once cancelled
     paid_until: date | None = Field(default=None, sa_type=Date)  # last local date the paid period covers
     failed_attempts: int = 0
+    # When the charge of `next_billing_date` may next be tried: after a declined one's backoff, or once
+    # the lease of one in flight runs out; None: at once (billing_claims.py).
+    next_charge_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
 

@@ -66,7 +66,7 @@ def create_subscription(session: Session, *, client: str, data: SubscriptionCrea
     row.plan, row.latitude, row.longitude = data.plan, data.latitude, data.longitude
     row.status, row.plan_paid, row.paid_until = SubscriptionStatus.UNPAID, None, None
     row.subscribed_at, row.unsubscribed_at, row.updated_at = now, None, now
-    row.next_billing_date, row.failed_attempts = today, 0
+    row.next_billing_date, row.failed_attempts, row.next_charge_at = today, 0, None  # charged at once
     _link(session, row)
     session.flush()
     return row
@@ -93,8 +93,8 @@ def update_subscription(
 def cancel(row: Subscription, now: datetime) -> None:
     if row.status == SubscriptionStatus.CANCELLED:
         return
-    row.status, row.unsubscribed_at, row.next_billing_date, row.updated_at = (
-        SubscriptionStatus.CANCELLED, now, None, now,
+    row.status, row.unsubscribed_at, row.next_billing_date, row.next_charge_at, row.updated_at = (
+        SubscriptionStatus.CANCELLED, now, None, None, now,
     )  # fmt: skip
 
 
