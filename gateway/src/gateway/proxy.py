@@ -20,14 +20,14 @@ from typing import NamedTuple
 
 from starlette.types import Receive, Scope, Send
 
-from gateway.asgi import Headers, send_problem
+from gateway.asgi import Headers, send_problem, send_redirect
 from gateway.clientcache import ClientCache, ClientGrant
 from gateway.config import DEFAULT_PUBLIC_RATE_LIMIT_PER_MINUTE
 from gateway.forwarding import HOP_BY_HOP, Forward, Upstream, UpstreamError
 from gateway.metrics import ProxyMetrics
 from gateway.public_paths import PublicPaths
 from gateway.ratelimit import RateLimiter, retry_after
-from gateway.session_auth import INVALID_SESSION, MISSING_CSRF, SessionAuth
+from gateway.session_auth import INVALID_SESSION, MISSING_CSRF, SessionAuth, is_page_visit, sign_in_location
 from gateway.sessions import CookieHeader
 from quintet_shared.busy import RETRY_AFTER_SECONDS
 from quintet_shared.logs import client_var, request_id_var
@@ -153,7 +153,12 @@ class Proxy:
             verdict, receive = await self._authorise(incoming, service, scope, receive)
         if isinstance(verdict, Denial):
             status = verdict.status
-            await send_problem(send, status, verdict.detail, request_id=request_id_text, headers=verdict.headers)
+            if status == 401 and self._sessions is not None and is_page_visit(scope):
+                # A person's browser opening a page: sent to sign in, and back here afterwards.
+                status = 303
+                await send_redirect(send, sign_in_location(scope), request_id=request_id_text)
+            else:
+                await send_problem(send, status, verdict.detail, request_id=request_id_text, headers=verdict.headers)
             self._metrics.observe(service, status, time.perf_counter() - started)
             return
         target = raw_target(scope)

@@ -10,12 +10,13 @@ token comes in the `X-CSRF-Token` header or, for an HTML form, in its `csrf_toke
 
 import time
 from collections.abc import Callable
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 
 from starlette.types import Message, Receive, Scope
 
 from gateway.clientcache import ClientCache, ClientGrant
 from gateway.sessions import Session, SessionCodec
+from quintet_shared.signing import signed_target
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 FORM_TYPE = b"application/x-www-form-urlencoded"
@@ -68,6 +69,25 @@ class SessionAuth:
         if len(tokens) != 1 or not self.codec.csrf_matches(session, tokens[0]):
             return None
         return _replay(body, receive)
+
+
+def is_page_visit(scope: Scope) -> bool:
+    """A browser loading a page (a top-level navigation, by its Fetch Metadata), not a script or an
+    API client: only such a request is sent to sign in rather than answered 401."""
+    if scope["method"] != "GET":
+        return False
+    mode = dest = b""
+    for name, value in scope["headers"]:
+        if name == b"sec-fetch-mode":
+            mode = value
+        elif name == b"sec-fetch-dest":
+            dest = value
+    return mode == b"navigate" and dest == b"document"
+
+
+def sign_in_location(scope: Scope) -> str:
+    """The sign-in page, told to come back to this request's own path afterwards."""
+    return "/login?next=" + quote(signed_target(scope), safe="")
 
 
 def _content_type(scope: Scope) -> bytes:

@@ -218,3 +218,31 @@ def test_signing_out_clears_the_cookies_and_redirects(stack, client):
     assert_problem(browser(stack).post("/logout", data={"next": "//evil.example"}), 422)
     assert_problem(browser(stack).post("/logout", headers={"Origin": "http://evil.example"}), 403)
     assert browser(stack).post("/logout").headers["location"] == "/login"
+
+
+NAVIGATION = {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"}
+
+
+def test_a_browser_opening_a_page_unsigned_is_sent_to_sign_in_and_back(stack, client):
+    response = browser(stack).get("/crm/echo?a=1&b=x", headers=NAVIGATION)
+    assert response.status_code == 303
+    location = response.headers["location"]
+    assert location == "/login?next=%2Fcrm%2Fecho%3Fa%3D1%26b%3Dx"
+    assert "value='/crm/echo?a=1&amp;b=x'" in httpx.get(stack.url + location).text
+    stale = browser(stack).get("/crm/echo", headers={**NAVIGATION, "Cookie": "quintet_session=v1.old"})
+    assert stale.status_code == 303
+    session = sign_in(stack, client["app_id"], next_path="/crm/echo?a=1&b=x")
+    assert session.get("/crm/echo?a=1&b=x", headers=NAVIGATION).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "headers"),
+    [
+        ("GET", {}),  # an API client
+        ("GET", {"Sec-Fetch-Mode": "cors", "Sec-Fetch-Dest": "empty"}),  # a page's script
+        ("GET", {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "iframe"}),
+        ("POST", NAVIGATION),  # a form: its data would be lost on the way
+    ],
+)
+def test_anything_else_unsigned_is_still_401(stack, method, headers):
+    assert_problem(browser(stack).request(method, "/crm/echo", headers=headers), 401)
