@@ -4,3 +4,4 @@ from crm.component import DEFINITION
 from quintet_shared.cli import component_cli
 
 app = component_cli(DEFINITION)
+import crm.cli_customers  # noqa: E402, F401  (registers `crm customers import`)

@@ -5,6 +5,8 @@ from pathlib import Path
 from crm.api import router
 from crm.api_dashboard import router as dashboard_router
 from crm.config import Settings
+from crm.consumers import EVENT_HANDLERS
+from crm.customer_uploads import IMPORT_JOB, run_import_job
 from crm.models import metadata
 from quintet_shared.component import ComponentDefinition
 
@@ -17,4 +19,6 @@ DEFINITION = ComponentDefinition(
     migrations=Path(__file__).resolve().parents[2] / "migrations",
     app_factory="crm.main:create_app",
     routers=[router, dashboard_router],
+    event_handlers=EVENT_HANDLERS,
+    jobs={IMPORT_JOB: run_import_job},
 )

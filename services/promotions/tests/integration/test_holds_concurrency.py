@@ -11,118 +11,34 @@ Idempotency-Key) takes one unit.
 """
 
 import asyncio
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
-from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import func, select
 from sqlmodel import Session
 
 from gateway.config import Settings as GatewaySettings
 from gateway.main import create_app as create_gateway
 from promotions.component import DEFINITION
-from promotions.config import Settings
 from promotions.models import Hold, Promo
-from quintet_shared.bus.memory import InMemoryBus
-from quintet_shared.component import create_service_app
 from quintet_shared.db import make_engine
 from quintet_shared.geo import destination
-from quintet_shared.http_server import server_options
 from quintet_shared.migrations import upgrade
-from quintet_shared.runtime import Runtime
 from quintet_shared.settings import DEV_ADMIN_TOKEN
+from quintet_shared.testing.replicas import gateways
 
 ALMATY = (43.2380, 76.8829)
 UNITS, CALLERS, REPLICAS = 100, 200, 2
 
 
-@asynccontextmanager
-async def serving(app: object) -> AsyncIterator[str]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(app, log_level="warning", lifespan="on", **server_options())  # type: ignore[arg-type]
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        await task
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextmanager
-def replica(database_url: str, workdir: Path) -> Iterator[str]:
-    """`promotions serve` in a process of its own, as distributed mode runs it."""
-    port = free_port()
-    env = {**os.environ, "PROMOTIONS_DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"}
-    log = workdir / f"promotions-{port}.log"
-    command = [str(Path(sys.executable).with_name("promotions")), "serve", "--port", str(port)]
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, env=env, cwd=workdir, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while not _ready(url):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"promotions replica did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.2)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _ready(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/health/ready", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-@asynccontextmanager
-async def gateways(mode: str, database_url: str, tmp_path: Path) -> AsyncIterator[list[str]]:
-    """The gateway URLs to call: one per replica (distributed) or one in front of the service in
-    its process (embedded)."""
+def gateway_for(tmp_path: Path) -> Any:
+    """Gateways sharing one client registry, each in front of the upstreams it is given."""
     registry = GatewaySettings(database_url=f"sqlite:///{tmp_path / 'gateway.db'}")
-    async with AsyncExitStack() as stack:
-        if mode == "distributed":
-            upstreams: list[object] = [stack.enter_context(replica(database_url, tmp_path)) for _ in range(REPLICAS)]
-        else:
-            bus = InMemoryBus()
-            await bus.start()
-            stack.push_async_callback(bus.close)
-            runtime = Runtime(engine=make_engine(database_url), bus=bus, owns_bus=False)
-            stack.callback(runtime.engine.dispose)
-            app = create_service_app(DEFINITION, Settings(database_url=database_url), runtime)
-            await stack.enter_async_context(app.router.lifespan_context(app))
-            upstreams = [app]
-        urls = []
-        for upstream in upstreams:
-            gateway = create_gateway(registry, upstreams={"promotions": upstream}, migrate=True)  # type: ignore[dict-item]
-            urls.append(await stack.enter_async_context(serving(gateway)))
-        yield urls
+    return lambda upstreams: create_gateway(registry, upstreams=upstreams, migrate=True)
 
 
 @pytest.mark.parametrize(("mode", "database"), [("distributed", "postgres_url"), ("embedded", "sqlite_url")])
@@ -131,7 +47,9 @@ async def test_200_concurrent_holds_on_100_units(
 ) -> None:
     database_url = request.getfixturevalue(database)
     upgrade(DEFINITION.migrations, database_url)
-    async with gateways(mode, database_url, tmp_path) as urls:
+    async with gateways(
+        DEFINITION, mode, database_url, tmp_path, gateway=gateway_for(tmp_path), replicas=REPLICAS
+    ) as urls:
         limits = httpx.Limits(max_connections=CALLERS)
         async with AsyncExitStack() as stack:
             calls = [
