@@ -3,8 +3,8 @@ resource, joined here."""
 
 from fastapi import APIRouter
 
-from subscriptions import api_forecasts, api_settings, api_subscribers
+from subscriptions import api_files, api_forecasts, api_settings, api_subscribers
 
 router = APIRouter()
-for part in (api_settings, api_forecasts, api_subscribers):
+for part in (api_settings, api_files, api_forecasts, api_subscribers):
     router.include_router(part.router)

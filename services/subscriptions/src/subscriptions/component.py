@@ -13,6 +13,7 @@ from subscriptions.billing_schedule import (
     run_billing_job,
 )
 from subscriptions.config import Settings
+from subscriptions.csv_uploads import IMPORT_JOB, run_import_job
 from subscriptions.models import metadata
 
 DEFINITION = ComponentDefinition(
@@ -24,6 +25,6 @@ DEFINITION = ComponentDefinition(
     migrations=Path(__file__).resolve().parents[2] / "migrations",
     app_factory="subscriptions.main:create_app",
     routers=[router],
-    jobs={BILLING_JOB: run_billing_job},
+    jobs={BILLING_JOB: run_billing_job, IMPORT_JOB: run_import_job},
     periodic=[Periodic(BILLING_SCHEDULE, BILLING_EVERY, queue_due_billing)],
 )

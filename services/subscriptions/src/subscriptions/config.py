@@ -4,6 +4,15 @@ from pydantic import Field, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
 from quintet_shared.settings import ComponentSettings
+from quintet_shared.uploads import MULTIPART_OVERHEAD
+
+# The CSV upload routes (api_files.py): the only ones that take bodies past MAX_BODY_BYTES.
+FILE_PATHS = (
+    "/subscriptions/forecasts/files",
+    "/subscriptions/subscriptions/files/additions",
+    "/subscriptions/subscriptions/files/cancellations",
+    "/subscriptions/subscriptions/files/updates",
+)
 
 # The sandbox's default billing key (SANDBOX_BILLING_AUTH_KEY), so that the platform works out of the
 # box; public, so a prod deployment must set its own.
@@ -45,3 +54,13 @@ class Settings(ComponentSettings):
 
     def _dev_secrets(self) -> dict[str, str]:
         return {**super()._dev_secrets(), "billing_auth_key": DEV_BILLING_AUTH_KEY}
+
+    # CSV jobs (api_files.py, csv_import.py)
+    max_upload_bytes: int = Field(
+        200 * 1024 * 1024, ge=1, description="Largest CSV the .../files routes take (streamed, never held whole)"
+    )
+
+    def body_limits(self) -> dict[str, int]:
+        # The upload routes alone take bodies past MAX_BODY_BYTES: their file is spooled to disk.
+        limit = max(self.max_body_bytes, self.max_upload_bytes + MULTIPART_OVERHEAD)
+        return {**super().body_limits(), **dict.fromkeys(FILE_PATHS, limit)}

@@ -21,6 +21,11 @@ has no point yet: the subscriber is kept and linked when points arrive. Deleting
 NULL by the foreign key; the use case relinks those subscribers in the same transaction, and a
 forecast upload relinks every subscriber a new or moved point is now nearest to.
 
+CSV files (csv_import.py) apply each row as of its `ts`: an addition later than the cancellation
+starts a new period; a cancellation older than `subscribed_at` changes nothing; an update older than
+`located_at` (when the location in force was given) changes nothing and never touches `subscribed_at`.
+So a file sent twice, or late, changes nothing more.
+
 Periods and billing renewal
 ---------------------------
 A subscription is one row per (client, msisdn) for ever. `period` counts its subscription periods:
@@ -63,8 +68,22 @@ delivered_at; a repeated callback changes nothing), `failed`, or `expired` when 
 
 from datetime import date, datetime, time
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, Date, ForeignKey, Index, Integer, String, Time, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Time,
+    text,
+)
 from sqlmodel import Field
 
 from quintet_shared.db import model_base
@@ -173,6 +192,9 @@ class Subscription(SubscriptionsModel, table=True):
     )
     period: int = 1
     subscribed_at: datetime = Field(sa_type=UTCDateTime)  # the start of the current period
+    # When the location in force was given (a CSV row's ts, or the API call): an update older than
+    # it is stale, so a file of updates sent again, or late, never moves a subscriber back.
+    located_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     unsubscribed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     next_billing_date: date | None = Field(default=None, sa_type=Date)  # local; None once cancelled
     paid_until: date | None = Field(default=None, sa_type=Date)  # last local date the paid period covers
@@ -240,3 +262,30 @@ class SmsMessage(SubscriptionsModel, table=True):
     next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # accepted by a gateway
     delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class CsvUpload(SubscriptionsModel, table=True):
+    """A forecasts or subscribers CSV sent to `POST /subscriptions/.../files`, kept (its bytes in
+    chunks, quintet_shared.uploads) until a worker has imported it: the API and the worker may run on
+    different machines. The import's last transaction writes `result` and `errors` and deletes the
+    chunks, so a job run again after it reports the import instead of redoing it (csv_uploads.py)."""
+
+    __tablename__ = "csv_upload"
+    id: int | None = Field(default=None, primary_key=True)
+    client: str = Field(max_length=64, index=True)
+    kind: str = Field(max_length=16)  # forecasts, additions, cancellations, updates
+    name: str = Field(max_length=255)
+    size_bytes: int = Field(sa_type=BigInteger)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    result: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    errors: list[dict[str, Any]] | None = Field(default=None, sa_type=JSON)
+
+
+class CsvUploadChunk(SubscriptionsModel, table=True):
+    """About a megabyte of an upload, in order (quintet_shared.uploads)."""
+
+    __tablename__ = "csv_upload_chunk"
+    upload_id: int = Field(sa_column=Column(Integer, ForeignKey("csv_upload.id", ondelete="CASCADE"), primary_key=True))
+    seq: int = Field(primary_key=True)
+    data: bytes = Field(sa_type=LargeBinary)

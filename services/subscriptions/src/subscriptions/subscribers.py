@@ -65,7 +65,7 @@ def create_subscription(session: Session, *, client: str, data: SubscriptionCrea
         row.period += 1
     row.plan, row.latitude, row.longitude = data.plan, data.latitude, data.longitude
     row.status, row.plan_paid, row.paid_until = SubscriptionStatus.UNPAID, None, None
-    row.subscribed_at, row.unsubscribed_at, row.updated_at = now, None, now
+    row.subscribed_at, row.unsubscribed_at, row.located_at, row.updated_at = now, None, now, now
     row.next_billing_date, row.failed_attempts, row.next_charge_at = today, 0, None  # charged at once
     _link(session, row)
     session.flush()
@@ -84,6 +84,7 @@ def update_subscription(
     if "latitude" in changes or "longitude" in changes:
         row.latitude = changes.get("latitude", row.latitude)
         row.longitude = changes.get("longitude", row.longitude)
+        row.located_at = now
         _link(session, row)
     row.updated_at = now
     session.flush()

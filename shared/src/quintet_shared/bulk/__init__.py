@@ -9,7 +9,7 @@ loads of one kind take turns (`locks`).
 """
 
 from quintet_shared.bulk.errors import MAX_ERRORS, MAX_KEPT_ERRORS, ErrorLog, FileUnusable, LineError
-from quintet_shared.bulk.locks import lock_for_transaction
+from quintet_shared.bulk.locks import lock_across_transactions, lock_for_transaction
 from quintet_shared.bulk.pipeline import chunks_from_thread
 from quintet_shared.bulk.source import HashingSource, Progress
 from quintet_shared.bulk.staging import COPY_NULL, copy_rows, copy_text, create_temp_table, dialect, drop_temp_tables
@@ -29,5 +29,6 @@ __all__ = [
     "create_temp_table",
     "dialect",
     "drop_temp_tables",
+    "lock_across_transactions",
     "lock_for_transaction",
 ]

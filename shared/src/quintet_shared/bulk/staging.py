@@ -29,16 +29,20 @@ def copy_text(value: str) -> str:
     return value
 
 
-def create_temp_table(session: Session, name: str, columns: str) -> None:
-    """A temporary table of this transaction, empty, with `columns` (SQL column definitions)."""
+def create_temp_table(session: Session, name: str, columns: str, *, kept: bool = False) -> None:
+    """A temporary table of this transaction, empty, with `columns` (SQL column definitions).
+    `kept`: it outlives the commit, for the life of the connection, for a load that stages a whole
+    file and then lands it in several transactions (on a session bound to one connection); the load
+    drops it with `drop_temp_tables(..., kept=True)`."""
     session.execute(text(f"DROP TABLE IF EXISTS {name}"))
-    suffix = " ON COMMIT DROP" if dialect(session) == "postgresql" else ""
+    suffix = " ON COMMIT DROP" if dialect(session) == "postgresql" and not kept else ""
     session.execute(text(f"CREATE TEMP TABLE {name} ({columns}){suffix}"))
 
 
-def drop_temp_tables(session: Session, names: Iterable[str]) -> None:
-    """SQLite keeps temporary tables with its pooled connection; PostgreSQL drops them at commit."""
-    if dialect(session) == "sqlite":
+def drop_temp_tables(session: Session, names: Iterable[str], *, kept: bool = False) -> None:
+    """SQLite keeps temporary tables with its pooled connection; PostgreSQL drops them at commit,
+    unless they were created `kept`."""
+    if dialect(session) == "sqlite" or kept:
         for name in names:
             session.execute(text(f"DROP TABLE IF EXISTS {name}"))
 
