@@ -50,9 +50,7 @@ def _public(client: Client) -> ClientPublic:
 
 
 def _applied(state: GatewayState) -> None:
-    """This process's cache forgets at once (called on the event loop, which owns it); other
-    processes follow within GATEWAY_CLIENT_CACHE_SECONDS."""
-    state.clients.invalidate()
+    state.forget_clients()
 
 
 @router.post(

@@ -33,6 +33,23 @@ async def send_problem(
     await send({"type": "http.response.body", "body": payload})
 
 
+async def send_redirect(send: Send, location: str, *, request_id: str) -> None:
+    """303 See Other to `location` (a path of this site), without a body."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 303,
+            "headers": [
+                (b"location", location.encode("ascii")),
+                (b"content-length", b"0"),
+                (b"cache-control", b"no-store"),
+                (b"x-request-id", request_id.encode("latin-1")),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": b""})
+
+
 async def wait_for_disconnect(receive: Receive) -> None:
     """Returns when the caller goes away. Only valid once the request body has been read."""
     while (await receive())["type"] != "http.disconnect":

@@ -14,13 +14,16 @@ class ClientGrant:
     services: frozenset[str]
     rate_limit_per_minute: int
     active: bool
+    app_id_hash: str = ""  # what a sign-in session is bound to (gateway.sessions)
 
 
 Loader = Callable[[str], Awaitable[ClientGrant | None]]
 
 
 class ClientCache:
-    """Entries live `ttl` seconds. Misses are cached too, so a flood of wrong app ids does not turn
+    """Clients by a key (the app id hash on the request path, the code for sign-in sessions).
+
+    Entries live `ttl` seconds. Misses are cached too, so a flood of wrong app ids does not turn
     into a flood of queries; concurrent misses for one hash share a single lookup."""
 
     def __init__(
@@ -34,15 +37,15 @@ class ClientCache:
         self._pending: dict[str, asyncio.Future[ClientGrant | None]] = {}
         self._generation = 0
 
-    async def get(self, app_id_hash: str) -> ClientGrant | None:
-        entry = self._entries.get(app_id_hash)
+    async def get(self, key: str) -> ClientGrant | None:
+        entry = self._entries.get(key)
         if entry is not None and entry[1] > self._clock():
             return entry[0]
-        pending = self._pending.get(app_id_hash)
+        pending = self._pending.get(key)
         if pending is None:
             # The generation is taken now: the lookup itself only starts on a later turn of the loop.
-            lookup = self._load(app_id_hash, self._generation, self._pending)
-            pending = self._pending[app_id_hash] = asyncio.ensure_future(lookup)
+            lookup = self._load(key, self._generation, self._pending)
+            pending = self._pending[key] = asyncio.ensure_future(lookup)
         # Shielded: one caller going away must not cancel the lookup the others wait for.
         return await asyncio.shield(pending)
 
@@ -54,14 +57,14 @@ class ClientCache:
         self._pending = {}
 
     async def _load(
-        self, app_id_hash: str, generation: int, pending: dict[str, "asyncio.Future[ClientGrant | None]"]
+        self, key: str, generation: int, pending: dict[str, "asyncio.Future[ClientGrant | None]"]
     ) -> ClientGrant | None:
         try:
-            grant = await self._loader(app_id_hash)
+            grant = await self._loader(key)
         finally:
-            pending.pop(app_id_hash, None)
+            pending.pop(key, None)
         if generation == self._generation:
             if len(self._entries) >= self._max_entries:
                 self._entries.clear()
-            self._entries[app_id_hash] = (grant, self._clock() + self._ttl)
+            self._entries[key] = (grant, self._clock() + self._ttl)
         return grant

@@ -7,6 +7,8 @@ from pydantic_settings import NoDecode, SettingsConfigDict
 
 from quintet_shared.settings import DEV_ADMIN_TOKEN, ComponentSettings
 
+DEV_SESSION_SECRET = "dev-session-secret-change-me"  # noqa: S105 (public on purpose; prod refuses it)
+
 DEFAULT_UPSTREAMS = (
     "readings=http://127.0.0.1:8001,promotions=http://127.0.0.1:8002,subscriptions=http://127.0.0.1:8003,"
     "crm=http://127.0.0.1:8004,marketplace=http://127.0.0.1:8005"
@@ -51,6 +53,13 @@ class Settings(ComponentSettings):
     # A change made elsewhere (the CLI, another replica) reaches this process within this time;
     # the admin API of this process applies its own changes at once.
     client_cache_seconds: float = Field(5.0, ge=0)
+    # Browser sign-in (gateway.sessions): the key the session cookie and its CSRF token are signed
+    # with (changing it ends every session), how long a session lasts, and whether the cookie is
+    # `Secure` even on plain HTTP (set it behind a proxy that terminates TLS: the gateway reads no
+    # proxy headers, so it sees http).
+    session_secret: str = DEV_SESSION_SECRET
+    session_max_age_seconds: int = Field(8 * 3600, ge=60, le=7 * 24 * 3600)
+    session_cookie_secure: bool = False
     health_timeout_seconds: float = Field(2.0, gt=0)
     openapi_cache_seconds: float = Field(10.0, ge=0)
 
@@ -60,4 +69,4 @@ class Settings(ComponentSettings):
         return parse_upstreams(value) if isinstance(value, str) else value
 
     def _dev_secrets(self) -> dict[str, str]:
-        return {**super()._dev_secrets(), "admin_token": DEV_ADMIN_TOKEN}
+        return {**super()._dev_secrets(), "admin_token": DEV_ADMIN_TOKEN, "session_secret": DEV_SESSION_SECRET}

@@ -12,7 +12,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from gateway.asgi import send_problem
 from gateway.proxy import MAX_REQUEST_ID, new_request_id
 
-FRONT_PREFIXES = frozenset({"admin", "health", "metrics", "openapi.json", "docs"})
+FRONT_PREFIXES = frozenset({"admin", "health", "metrics", "openapi.json", "docs", "login", "logout"})
 
 ProxyCall = Callable[[Scope, Receive, Send, str], Awaitable[None]]
 

@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
-from gateway import admin_api, health, openapi
+from gateway import admin_api, health, login_api, openapi
 from gateway.config import Settings
 from gateway.dispatch import Dispatcher
 from gateway.state import GatewayState, RuntimeLike
@@ -35,6 +35,7 @@ def create_front(state: GatewayState) -> FastAPI:
     app.include_router(admin_api.router)
     app.include_router(health.router)
     app.include_router(openapi.router)
+    app.include_router(login_api.router)
     app.add_route("/metrics", state.metrics.endpoint(), include_in_schema=False)
     install_documented_answers(app)
     return app

@@ -212,6 +212,10 @@ def find_by_app_id_hash(session: Session, app_id_hash: str) -> Client | None:
     return session.scalars(select(Client).where(col(Client.app_id_hash) == app_id_hash)).first()
 
 
+def find_by_code(session: Session, code: str) -> Client | None:
+    return session.get(Client, code)
+
+
 def _record(session: Session, client: Client, event_type: str, *, now: datetime, correlation_id: str | None) -> None:
     add_event(session, _event(client, event_type, now=now, correlation_id=correlation_id))
 

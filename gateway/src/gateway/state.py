@@ -2,7 +2,7 @@
 
 import asyncio
 import gc
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from sqlalchemy.engine import Engine
@@ -15,9 +15,12 @@ from gateway.config import Settings
 from gateway.http_upstream import HttpUpstream
 from gateway.metrics import ProxyMetrics
 from gateway.migrate import migrate
+from gateway.models import Client
 from gateway.proxy import Proxy
 from gateway.ratelimit import RateLimiter
 from gateway.registrations import RegistrationBatcher
+from gateway.session_auth import SessionAuth
+from gateway.sessions import SessionCodec
 from gateway.upstream_pool import PoolLimits
 from gateway.upstreams import build_upstreams
 from quintet_shared.clock import Clock, system_clock
@@ -56,6 +59,12 @@ class GatewayState:
         self.services = frozenset(self.upstreams)
         self.metrics = Metrics("gateway")
         self.clients = ClientCache(self._load_client, ttl=settings.client_cache_seconds)
+        # Sign-in sessions name their client by code: a second cache, cleared with the first.
+        self.clients_by_code = ClientCache(self._load_client_by_code, ttl=settings.client_cache_seconds)
+        self.sessions = SessionAuth(
+            SessionCodec(settings.session_secret, max_age_seconds=settings.session_max_age_seconds),
+            self.clients_by_code,
+        )
         self.proxy = Proxy(
             secret=settings.gateway_secret,
             upstreams=self.upstreams,
@@ -63,7 +72,9 @@ class GatewayState:
             limiter=RateLimiter(),
             metrics=ProxyMetrics(self.metrics.registry),
             public_rate_limit_per_minute=settings.public_rate_limit_per_minute,
+            sessions=self.sessions,
         )
+        self.login_limiter = RateLimiter()  # sign-in attempts per remote address
         self.registrations = RegistrationBatcher(
             lambda: self.engine,
             known_services=self.services,
@@ -100,12 +111,21 @@ class GatewayState:
         if self.runtime is None and self._engine is not None:
             self._engine.dispose()  # the runtime's owner disposes of its engine
 
-    async def _load_client(self, app_id_hash: str) -> ClientGrant | None:
-        return await asyncio.to_thread(self._find_client, app_id_hash)
+    def forget_clients(self) -> None:
+        """After a change to the registry: this process sees it at once (called on the event loop,
+        which owns the caches); other processes follow within GATEWAY_CLIENT_CACHE_SECONDS."""
+        self.clients.invalidate()
+        self.clients_by_code.invalidate()
 
-    def _find_client(self, app_id_hash: str) -> ClientGrant | None:
+    async def _load_client(self, app_id_hash: str) -> ClientGrant | None:
+        return await asyncio.to_thread(self._find_client, registry.find_by_app_id_hash, app_id_hash)
+
+    async def _load_client_by_code(self, code: str) -> ClientGrant | None:
+        return await asyncio.to_thread(self._find_client, registry.find_by_code, code)
+
+    def _find_client(self, find: Callable[[Session, str], Client | None], key: str) -> ClientGrant | None:
         with Session(self.engine) as session:
-            client = registry.find_by_app_id_hash(session, app_id_hash)
+            client = find(session, key)
             if client is None:
                 return None
             return ClientGrant(
@@ -113,4 +133,5 @@ class GatewayState:
                 services=frozenset(client.services),
                 rate_limit_per_minute=client.rate_limit_per_minute,
                 active=client.active,
+                app_id_hash=client.app_id_hash,
             )

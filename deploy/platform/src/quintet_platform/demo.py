@@ -102,3 +102,5 @@ def print_demo_clients(app_ids: dict[str, str], *, host: str, port: int) -> None
         base = f"http://{host}:{port}/promotions/promos"
         console.print(f"     {header} {base}/running", soft_wrap=True)
         console.print(f"     {header} '{base}/eligible?user=alice'", soft_wrap=True)
+    dashboard = f"http://{host}:{port}/login?next=/crm/dashboard"
+    console.print(f"In a browser: {dashboard} (sign in with the demo app id)", soft_wrap=True)

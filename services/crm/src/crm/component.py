@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from crm.api import router
+from crm.api_dashboard import router as dashboard_router
 from crm.api_unsubscribe import router as unsubscribe_router
 from crm.campaign_runs import RUN_JOB
 from crm.campaign_sender import run_campaign_job
@@ -20,7 +21,7 @@ DEFINITION = ComponentDefinition(
     metadata=metadata,
     migrations=Path(__file__).resolve().parents[2] / "migrations",
     app_factory="crm.main:create_app",
-    routers=[router],
+    routers=[router, dashboard_router],
     public_routers=[unsubscribe_router],
     event_handlers=EVENT_HANDLERS,
     jobs={IMPORT_JOB: run_import_job, RUN_JOB: run_campaign_job},
