@@ -41,6 +41,7 @@ the worker, PostgreSQL and this script all on it):
 
 import argparse
 import asyncio
+import importlib.util
 import os
 import subprocess
 import sys
@@ -50,6 +51,7 @@ import uuid
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
 
 # Run as a script, this file's folder comes first on sys.path, and this file would shadow the `crm`
 # package (and bench/gateway.py the `gateway` package the platform imports).
@@ -59,20 +61,29 @@ sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _H
 import aiosmtplib  # noqa: E402
 import httpx  # noqa: E402
 import uvloop  # noqa: E402
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
-from sqlalchemy.engine import Engine, make_url  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
+from sqlalchemy.engine import Engine  # noqa: E402
 
 from crm.campaign_runs import run_campaign  # noqa: E402
 from crm.component import DEFINITION  # noqa: E402
 from crm.mail_message import Mail, mail_bytes  # noqa: E402
 from crm.models import Campaign, OutreachEvent, Restaurant, SegmentType  # noqa: E402
 from quintet_platform import distributed  # noqa: E402
-from quintet_shared.bus.rabbit import RabbitBus  # noqa: E402
 from quintet_shared.db import make_engine, session_scope  # noqa: E402
-from quintet_shared.migrations import upgrade  # noqa: E402
 from quintet_shared.tables import job  # noqa: E402
-from quintet_shared.testing.bus_harness import BusUnderTest  # noqa: E402
 from quintet_shared.testing.ports import free_port_pair  # noqa: E402
+
+
+def _sibling(name: str) -> ModuleType:
+    """Another bench file as a module (by its path: this folder is not on sys.path, see above)."""
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", _HERE / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+processes = _sibling("bench_processes")
 
 POSTGRES = os.environ.get("TEST_DATABASE_URL", distributed.DEFAULT_POSTGRES_URL)
 AMQP = os.environ.get("TEST_AMQP_URL", distributed.DEFAULT_AMQP_URL)
@@ -92,7 +103,7 @@ def main() -> None:
     name, url = fresh_database(POSTGRES, run)
     namespace = f"bench-crm-{run}"
     with ExitStack() as stack, tempfile.TemporaryDirectory() as logs:
-        stack.callback(drop_database, POSTGRES, name)
+        stack.callback(processes.drop_database, POSTGRES, name)
         stack.callback(lambda: asyncio.run(drop_broker_entities(namespace)))
         engine = make_engine(url)
         stack.callback(engine.dispose)
@@ -105,7 +116,7 @@ def main() -> None:
         sandbox_env = {"SANDBOX_SMTP_PORT": str(smtp_port), "SANDBOX_RECEIVED_LIMIT": "1000"}
         sandbox_cmd = [str(BIN / "sandbox"), "serve", "--port", str(http_port)]
         sandbox = start(stack, sandbox_cmd, Path(logs) / "sandbox.log", sandbox_env)
-        wait_ready(f"http://127.0.0.1:{http_port}/health/ready", sandbox)
+        processes.wait_ready(f"http://127.0.0.1:{http_port}/health/ready", sandbox)
 
         health = free_port_pair(0)
         worker_env = {
@@ -119,7 +130,7 @@ def main() -> None:
         }
         worker_cmd = [str(BIN / "crm"), "worker", "--health-port", str(health)]
         worker = start(stack, worker_cmd, Path(logs) / "worker.log", worker_env)
-        wait_ready(f"http://127.0.0.1:{health}/health/ready", worker)
+        processes.wait_ready(f"http://127.0.0.1:{health}/health/ready", worker)
 
         httpx.delete(f"{sink_url}/received").raise_for_status()
         campaign_seconds = time_campaign(engine, args.customers)
@@ -278,59 +289,16 @@ def report(customers: int, connections: int, campaign: float, baseline: float) -
 def start(
     stack: ExitStack, command: list[str], log: Path, env: dict[str, str] | None = None
 ) -> subprocess.Popen[bytes]:
-    environment = {**os.environ, "LOG_LEVEL": "WARNING", **(env or {})}
-    out = stack.enter_context(log.open("wb"))
-    process = subprocess.Popen(command, env=environment, stdout=out, stderr=subprocess.STDOUT)
-
-    def stop() -> None:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        if process.returncode not in (0, -15):
-            print(f"{command[0]} exited {process.returncode}; its log:\n{log.read_text()[-3000:]}")
-
-    stack.callback(stop)
-    return process
-
-
-def wait_ready(url: str, process: subprocess.Popen[bytes], within: float = 60) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"{process.args} exited {process.returncode}")
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise SystemExit(f"{url} not ready within {within} s")
+    return processes.start(stack, command, log, {**os.environ, "LOG_LEVEL": "WARNING", **(env or {})})
 
 
 def fresh_database(admin_url: str, run: str) -> tuple[str, str]:
     name = f"crm_bench_{run}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    upgrade(DEFINITION.migrations, url)
-    return name, url
-
-
-def drop_database(admin_url: str, name: str) -> None:
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    return name, processes.fresh_database(admin_url, name, DEFINITION.migrations)
 
 
 async def drop_broker_entities(namespace: str) -> None:
-    bus = RabbitBus(AMQP, namespace=namespace)
-    queues = {"crm.events", "crm.jobs"}
-    await BusUnderTest(bus=bus, delivery_limit=5, amqp_url=AMQP, queues=queues).cleanup()
+    await processes.drop_broker_entities(AMQP, namespace, {"crm.events", "crm.jobs"})
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ Everything is stopped, and the database and the broker's entities dropped, at th
 
 import argparse
 import asyncio
+import importlib.util
 import os
 import statistics
 import subprocess
@@ -36,27 +37,42 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import ModuleType
 
-import httpx
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import Engine, make_url
-from sqlmodel import Session
+# Run as a script, this file's folder comes first on sys.path, and bench/promotions.py would shadow
+# the `promotions` package.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _HERE]
 
-from promotions import promos
-from promotions.component import DEFINITION
-from promotions.eligibility import eligible_profiles
-from promotions.models import NotifyPlan, Product, Segment, Store
-from promotions.notify_schedule import PROMO_RUN_JOB
-from promotions.push import PushClient, PushMessage
-from promotions.schemas_promos import PromoCreate
-from quintet_platform import distributed
-from quintet_shared.bus.rabbit import RabbitBus
-from quintet_shared.db import make_engine, session_scope
-from quintet_shared.geo import destination
-from quintet_shared.migrations import upgrade
-from quintet_shared.tables import job
-from quintet_shared.testing.bus_harness import BusUnderTest
-from quintet_shared.testing.ports import free_port_pair
+import httpx  # noqa: E402
+from sqlalchemy import select, text  # noqa: E402
+from sqlalchemy.engine import Engine  # noqa: E402
+from sqlmodel import Session  # noqa: E402
+
+from promotions import promos  # noqa: E402
+from promotions.component import DEFINITION  # noqa: E402
+from promotions.eligibility import eligible_profiles  # noqa: E402
+from promotions.models import NotifyPlan, Product, Segment, Store  # noqa: E402
+from promotions.notify_schedule import PROMO_RUN_JOB  # noqa: E402
+from promotions.push import PushClient, PushMessage  # noqa: E402
+from promotions.schemas_promos import PromoCreate  # noqa: E402
+from quintet_platform import distributed  # noqa: E402
+from quintet_shared.db import make_engine, session_scope  # noqa: E402
+from quintet_shared.geo import destination  # noqa: E402
+from quintet_shared.tables import job  # noqa: E402
+from quintet_shared.testing.ports import free_port_pair  # noqa: E402
+
+
+def _sibling(name: str) -> ModuleType:
+    """Another bench file as a module (by its path: this folder is not on sys.path, see above)."""
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", _HERE / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+processes = _sibling("bench_processes")
 
 POSTGRES = os.environ.get("TEST_DATABASE_URL", distributed.DEFAULT_POSTGRES_URL)
 AMQP = os.environ.get("TEST_AMQP_URL", distributed.DEFAULT_AMQP_URL)
@@ -94,7 +110,7 @@ def main() -> None:
     name, url = fresh_database(POSTGRES, run)
     namespace = f"bench-notify-{run}"
     with ExitStack() as stack, tempfile.TemporaryDirectory() as logs:
-        stack.callback(drop_database, POSTGRES, name)
+        stack.callback(processes.drop_database, POSTGRES, name)
         stack.callback(lambda: asyncio.run(drop_broker_entities(namespace)))
         engine = make_engine(url)
         stack.callback(engine.dispose)
@@ -106,7 +122,7 @@ def main() -> None:
         sandbox_port = free_port_pair(100)
         sandbox = start(stack, [str(BIN / "sandbox"), "serve", "--port", str(sandbox_port)], Path(logs) / "sandbox.log")
         push_url = f"http://127.0.0.1:{sandbox_port}/sandbox/push"
-        wait_ready(f"http://127.0.0.1:{sandbox_port}/sandbox/providers", sandbox)
+        processes.wait_ready(f"http://127.0.0.1:{sandbox_port}/sandbox/providers", sandbox)
         env = {
             "PROMOTIONS_DATABASE_URL": url,
             "AMQP_URL": AMQP,
@@ -117,7 +133,7 @@ def main() -> None:
         health = free_port_pair(0)
         worker_cmd = [str(BIN / "promotions"), "worker", "--health-port", str(health)]
         worker = start(stack, worker_cmd, Path(logs) / "worker.log", env)
-        wait_ready(f"http://127.0.0.1:{health}/health/ready", worker)
+        processes.wait_ready(f"http://127.0.0.1:{health}/health/ready", worker)
         rounds = [
             time_notification_run(engine, push_url, store=ROUND_STORES[number], radius_km=args.radius_km)
             for number in range(args.rounds)
@@ -301,59 +317,18 @@ def grid_point(north_km: float, east_km: float) -> tuple[float, float]:
 def start(
     stack: ExitStack, command: list[str], log: Path, env: dict[str, str] | None = None
 ) -> subprocess.Popen[bytes]:
-    environment = {**os.environ, "SANDBOX_PUSH_TOKEN": TOKEN, "LOG_LEVEL": "WARNING", **(env or {})}
-    out = stack.enter_context(log.open("wb"))
-    process = subprocess.Popen(command, env=environment, stdout=out, stderr=subprocess.STDOUT)
-
-    def stop() -> None:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        if process.returncode not in (0, -15):
-            print(f"{command[0]} exited {process.returncode}; its log:\n{log.read_text()[-3000:]}")
-
-    stack.callback(stop)
-    return process
-
-
-def wait_ready(url: str, process: subprocess.Popen[bytes], within: float = 60) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"{process.args} exited {process.returncode}")
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise SystemExit(f"{url} not ready within {within} s")
+    return processes.start(
+        stack, command, log, {**os.environ, "SANDBOX_PUSH_TOKEN": TOKEN, "LOG_LEVEL": "WARNING", **(env or {})}
+    )
 
 
 def fresh_database(admin_url: str, run: str) -> tuple[str, str]:
     name = f"promotions_bench_{run}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    upgrade(DEFINITION.migrations, url)
-    return name, url
-
-
-def drop_database(admin_url: str, name: str) -> None:
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    return name, processes.fresh_database(admin_url, name, DEFINITION.migrations)
 
 
 async def drop_broker_entities(namespace: str) -> None:
-    bus = RabbitBus(AMQP, namespace=namespace)
-    queues = {"promotions.events", "promotions.jobs"}
-    await BusUnderTest(bus=bus, delivery_limit=5, amqp_url=AMQP, queues=queues).cleanup()
+    await processes.drop_broker_entities(AMQP, namespace, {"promotions.events", "promotions.jobs"})
 
 
 if __name__ == "__main__":
