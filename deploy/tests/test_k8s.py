@@ -10,7 +10,11 @@ from typing import TYPE_CHECKING, Any
 import kubernetes_validate
 import pytest
 import yaml
+from pydantic import AliasChoices
 
+from quintet_platform.components import all_definitions
+from quintet_shared.component import ComponentDefinition
+from quintet_shared.settings import ComponentSettings
 from quintet_shared.testing.servers import unavailable
 
 if TYPE_CHECKING:
@@ -173,3 +177,22 @@ def test_worker_deployment_and_migrations(k8s_resources: list[Resource], db_comp
     for deployment in (deployments[name], worker):
         init = deployment["spec"]["template"]["spec"]["initContainers"]
         assert [c["command"] for c in init] == [[name, "migrate"]], deployment["metadata"]["name"]
+
+
+def env_name(settings_class: type[ComponentSettings], field: str) -> str:
+    """The environment variable a settings field is read from."""
+    alias = settings_class.model_fields[field].validation_alias
+    if isinstance(alias, AliasChoices):
+        return str(alias.choices[0])
+    return f"{settings_class.model_config.get('env_prefix', '')}{field}".upper()
+
+
+@pytest.mark.parametrize("definition", all_definitions(), ids=lambda d: d.name)
+def test_every_secret_prod_requires_is_in_the_secret(
+    k8s_resources: list[Resource], definition: ComponentDefinition
+) -> None:
+    """QUINTET_ENV=prod refuses a component whose public dev secrets are left in place: each of them
+    must be set by the Secret, or the component would not start in the cluster."""
+    secret = of_kind(k8s_resources, "Secret")["quintet-secrets"]["stringData"]
+    required = {env_name(definition.settings_class, field) for field in definition.settings_class()._dev_secrets()}
+    assert required <= set(secret), sorted(required - set(secret))
